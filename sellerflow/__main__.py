@@ -1,0 +1,3 @@
+from sellerflow.cli import app
+
+app()

@@ -1,0 +1,109 @@
+"""`sellerflow up`: the five services as child processes, their logs prefixed by service name."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import IO
+
+from shared.settings import DEFAULT_PORTS, SERVICE_NAMES
+
+_STOP_GRACE_SECONDS = 20
+
+
+@dataclass
+class Platform:
+    """Running service processes; `stop()` ends them all, politely first."""
+
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+    _pumps: list[threading.Thread] = field(default_factory=list)
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def exited(self) -> dict[str, int]:
+        return {name: code for name, p in self.processes.items() if (code := p.poll()) is not None}
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        pending = set(self.processes)
+        while pending:
+            if dead := self.exited():
+                raise RuntimeError(f"services exited during start-up: {dead}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout:.0f} s: {sorted(pending)}")
+            for name in sorted(pending):
+                with contextlib.suppress(OSError), urllib.request.urlopen(f"{self.url(name)}/readyz", timeout=2):
+                    pending.discard(name)
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + _STOP_GRACE_SECONDS
+        for process in self.processes.values():
+            try:
+                process.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for pump in self._pumps:
+            pump.join(timeout=2)
+
+
+def _pump(name: str, stream: IO[bytes], out: IO[str]) -> None:
+    width = max(map(len, SERVICE_NAMES))
+    for line in iter(stream.readline, b""):
+        out.write(f"{name:>{width}} | {line.decode('utf-8', 'replace')}")
+        out.flush()
+
+
+def start_services(
+    env: Mapping[str, str], services: Sequence[str] = SERVICE_NAMES, *, log: IO[str] | None = None
+) -> Platform:
+    """Start each service as `sellerflow run NAME` on its default port; logs go to `log` (stdout)."""
+    platform = Platform()
+    out = log or sys.stdout
+    for name in services:
+        port = int(env.get("SERVICE_PORT_" + name.upper(), DEFAULT_PORTS[name]))
+        child_env = {**os.environ, **env, "SERVICE_PORT": str(port)}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sellerflow", "run", name],
+            env=child_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        assert process.stdout is not None
+        pump = threading.Thread(target=_pump, args=(name, process.stdout, out), daemon=True)
+        pump.start()
+        platform.processes[name] = process
+        platform.ports[name] = port
+        platform._pumps.append(pump)
+    return platform
+
+
+@contextlib.contextmanager
+def running_services(env: Mapping[str, str], **kwargs: object) -> Iterator[Platform]:
+    platform = start_services(env, **kwargs)  # type: ignore[arg-type]
+    try:
+        yield platform
+    finally:
+        platform.stop()
+
+
+def wait_forever(platform: Platform) -> None:
+    """Until Ctrl-C or a service dies; then everything stops in order (services, then infrastructure)."""
+    try:
+        while not platform.exited():
+            time.sleep(0.5)
+        print(f"a service exited: {platform.exited()}; stopping the platform", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nstopping the platform ...", file=sys.stderr)

@@ -1,0 +1,306 @@
+"""Listing content rules L1-L9 (domain.md section 2): pure checks, every broken rule named.
+
+Phrase rules match on word boundaries ("wholesale" is not "sale"); each pattern table is the one
+place to extend a rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from types import MappingProxyType
+from urllib.parse import urlsplit
+
+from shared.events.common import Condition, FulfillmentChannel, PolicyCategory, Severity
+
+
+class Rule(StrEnum):
+    L1 = "L1"  # title length, not all capitals
+    L2 = "L2"  # promotional claims in the title
+    L3 = "L3"  # sales-rank claims
+    L4 = "L4"  # contact details or links
+    L5 = "L5"  # price, stock or shipping offers in text
+    L6 = "L6"  # HTML other than <br>
+    L7 = "L7"  # reviews, testimonials, review requests
+    L8 = "L8"  # duplicate detail page
+    L9 = "L9"  # field values: product id, price, quantity, handling days, images
+
+
+#: Which broken rules are also a policy violation, and how grave.
+POLICY_VIOLATIONS: Mapping[Rule, tuple[PolicyCategory, Severity] | None] = MappingProxyType(
+    {
+        Rule.L1: None,
+        Rule.L2: None,
+        Rule.L3: (PolicyCategory.LISTING, Severity.MEDIUM),
+        Rule.L4: (PolicyCategory.LISTING, Severity.MEDIUM),
+        Rule.L5: None,
+        Rule.L6: None,
+        Rule.L7: (PolicyCategory.REVIEW, Severity.HIGH),
+        Rule.L8: None,
+        Rule.L9: None,
+    }
+)
+
+
+@dataclass(frozen=True)
+class ListingRulesConfig:
+    title_max_length: int = 200
+    # Fewer capital letters than this is an acronym ("4K TV"), not shouting. (ours)
+    all_caps_min_letters: int = 5
+    handling_days_min: int = 1
+    handling_days_max: int = 30
+    # Prices must stay below the ceiling of their category (ours: domain.md gives no figure).
+    default_price_ceiling: Decimal = Decimal("100000")
+    price_ceilings: Mapping[str, Decimal] = field(default_factory=dict, hash=False)
+
+    def price_ceiling(self, category: str | None) -> Decimal:
+        return self.price_ceilings.get(category or "", self.default_price_ceiling)
+
+
+@dataclass(frozen=True)
+class ListingDraft:
+    seller_sku: str
+    product_id: str
+    title: str
+    brand: str
+    description: str
+    bullet_points: tuple[str, ...]
+    condition: Condition
+    price: Decimal
+    currency: str
+    quantity: int
+    handling_days: int
+    fulfillment_channel: FulfillmentChannel
+    image_urls: tuple[str, ...]
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class RuleBreach:
+    rule: Rule
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ListingReview:
+    breaches: tuple[RuleBreach, ...]
+
+    @property
+    def accepted(self) -> bool:
+        return not self.breaches
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(sorted({breach.rule for breach in self.breaches}))
+
+    @property
+    def policy_violations(self) -> tuple[tuple[Rule, PolicyCategory, Severity], ...]:
+        return tuple((rule, *policy) for rule in self.rules if (policy := POLICY_VIOLATIONS[rule]))
+
+
+#: The seller's listings already on file: (product id, condition) pairs, or a predicate over them.
+ExistingListings = Collection[tuple[str, Condition]] | Callable[[str, Condition], bool]
+
+DEFAULT_CONFIG = ListingRulesConfig()
+
+
+def _words(*phrases: str) -> list[re.Pattern[str]]:
+    """Phrases matched as whole words: nothing alphanumeric may touch either end."""
+    return [re.compile(rf"(?<!\w)(?:{phrase})(?!\w)", re.IGNORECASE) for phrase in phrases]
+
+
+_PROMOTIONAL = _words(
+    r"free\s+shipping",
+    r"best[\s-]?sellers?",
+    r"\#\s?1",
+    r"hot\s+items?",
+    r"(?:on\s+)?sale",
+    r"limited[\s-]+time",
+    r"100\s?%\s*guaranteed?",
+)
+_SALES_RANK = _words(
+    r"(?:best[\s-]?sellers?|sales)\s+rank(?:ing|ed)?",
+    r"top[\s-]?(?:sellers?|selling)",
+    r"\#\s?1\s+(?:in|on)",
+    r"number\s+(?:one|1)\s+(?:in|on)",
+    r"bsr",
+)
+_TLDS = "com|net|org|info|biz|io|co|uk|de|fr|es|it|nl|eu|ca|au|jp|cn|ru|shop|store|online|site|xyz|app|tv|ly"
+_CONTACT = [
+    *_words(
+        # e-mail, plain and spelled out: john@host.com, john [at] host [dot] com
+        r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}",
+        r"[\w.+-]+\s*[\[({]at[\])}]\s*[\w-]+\s*(?:[\[({]dot[\])}]|\.)\s*[a-z]{2,}",
+        r"https?://\S+",
+        r"www\.[\w-]+(?:\.[\w-]+)*",
+        r"[\w-]+\s*(?:[\[({]dot[\])}]|\sdot\s)\s*(?:com|net|org)",  # example dot com
+        r"(?:call|phone|tel|telephone|mobile|cell|whatsapp|sms|fax)[\s:.]*(?:(?:us|me)\s+)?(?:at\s+|on\s+)?"
+        r"\+?\d[\d\s()./-]{5,}\d",
+    ),
+    # A bare domain: the TLD in lower (or all upper) case, so "great.Net weight" is a typo, not a link.
+    re.compile(rf"(?<![\w@.-])[a-z0-9][\w-]*(?:\.[\w-]+)*\.(?-i:{_TLDS}|{_TLDS.upper()})(?![\w-])", re.I),
+    # Phones: international (+44 20 7946 0958), North American ((555) 123-4567), national (030/1234567).
+    re.compile(r"(?<![\w+])(?:\+|00)\d{1,3}[\s.-]?(?:\(\d{1,4}\)|\d{1,4})(?:[\s.-]?\d{2,4}){2,4}(?!\w)"),
+    re.compile(r"(?<![\w+])(?:1[\s.-])?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?!\w)"),
+    re.compile(r"(?<![\w+])(?:\(0\d{1,4}\)\s?|0\d{1,4}[\s./-])\d{3,4}[\s.-]?\d{3,4}(?!\w)"),
+]
+_OFFERS = [
+    *_words(
+        r"in[\s-]stock",
+        r"out\s+of\s+stock",
+        r"only\s+\d+\s+left",
+        r"limited\s+stock",
+        r"ships?\s+(?:today|tomorrow|same[\s-]day|next[\s-]day|free|fast|within|worldwide|in\s+\d+)",
+        r"dispatch(?:ed|es)?\s+(?:today|tomorrow|same[\s-]day|within)",
+        r"(?:same|next)[\s-]day\s+(?:shipping|delivery|dispatch)",
+        r"(?:free|fast|express|quick)\s+(?:shipping|delivery|dispatch|returns?)",
+        r"\d+\s?%\s+off",
+        r"buy\s+(?:one|1)\s+get\s+(?:one|1)",
+        r"bogo",
+        r"(?:usd|eur|gbp|cad|aud|jpy)\s?\d+(?:[.,]\d+)?",
+        r"\d+(?:[.,]\d+)?\s?(?:usd|eur|gbp|cad|aud|jpy)",
+    ),
+    re.compile(r"[$€£¥₹]\s?\d+(?:[.,]\d+)?|\d+(?:[.,]\d+)?\s?[$€£¥₹]"),
+]
+_REVIEWS = _words(
+    r"(?:leave|write|post|submit)\s+(?:us\s+|me\s+)?(?:an?\s+)?(?:[\w-]+\s+){0,2}(?:review|feedback|rating)s?",
+    r"give\s+(?:us|me)\s+(?:an?\s+)?(?:[\w-]+\s+){0,2}(?:reviews?|feedback|ratings?|stars?)",
+    r"please\s+(?:kindly\s+|do\s+)?(?:rate|review)\s+(?:us|me|our\s+\w+|this\s+(?:product|item|purchase))",
+    r"(?:rate|review)\s+us",
+    r"testimonials?",
+    r"rave\s+reviews?",
+    r"(?:5|five)[\s-]?stars?\s+(?:reviews?|ratings?|feedback)",
+    r"(?:customer|buyer|user)\s+reviews?",
+    r"(?:customers?|buyers?|clients?|users?|reviewers?)\s+(?:say|says|said|rave|raved|agree|love|loved)",
+    r"rated\s+\d(?:\.\d)?\s*(?:/\s*5|out\s+of\s+(?:5|five)|stars?)",
+    r"\d(?:\.\d)?\s+out\s+of\s+(?:5|five)\s+stars",
+)
+_TAG = re.compile(r"<\s*/?\s*[a-z][a-z0-9]*\b[^<>]*>|<!--|<![a-z]", re.IGNORECASE)
+_ALLOWED_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
+
+#: Phrase rules over text: (rule, patterns, what a match is, title only?).
+_PHRASE_RULES: tuple[tuple[Rule, list[re.Pattern[str]], str, bool], ...] = (
+    (Rule.L2, _PROMOTIONAL, "promotional claim", True),
+    (Rule.L3, _SALES_RANK, "sales-rank claim", False),
+    (Rule.L4, _CONTACT, "contact details or link", False),
+    (Rule.L5, _OFFERS, "price, stock or shipping offer", False),
+    (Rule.L7, _REVIEWS, "review or testimonial", False),
+)
+
+
+def gtin_problem(code: str) -> str | None:
+    """None for a valid GTIN-8/12/13/14, else why not (GS1 mod-10 check digit, weights 3 and 1)."""
+    if not re.fullmatch(r"\d{8}|\d{12,14}", code):
+        return "must be 8, 12, 13 or 14 digits"
+    if not code.strip("0"):
+        return "must not be all zeros"
+    body = [int(digit) for digit in reversed(code[:-1])]
+    total = sum(digit * (3 if index % 2 == 0 else 1) for index, digit in enumerate(body))
+    return None if (10 - total % 10) % 10 == int(code[-1]) else "has a wrong check digit"
+
+
+def normalize_gtin(code: str) -> str:
+    """GTIN-14 form: a UPC-A and its EAN-13 with a leading zero are one product."""
+    return code.zfill(14) if code.isdigit() else code
+
+
+def _texts(draft: ListingDraft) -> Iterator[tuple[str, str]]:
+    yield "title", draft.title
+    yield "brand", draft.brand
+    yield "description", draft.description
+    for index, bullet in enumerate(draft.bullet_points):
+        yield f"bullet_points[{index}]", bullet
+
+
+def _found(patterns: list[re.Pattern[str]], text: str) -> list[str]:
+    """What the patterns match, in text order; a match inside another one (a URL's host) is left out."""
+    matches = sorted(
+        (match.span() for pattern in patterns for match in pattern.finditer(text)),
+        key=lambda span: (span[0], -span[1]),
+    )
+    found: list[tuple[int, int]] = []
+    for start, end in matches:
+        if not found or end > found[-1][1]:
+            found.append((start, end))
+    return list(dict.fromkeys(text[start:end].strip() for start, end in found))
+
+
+def _check_title(title: str, config: ListingRulesConfig) -> list[RuleBreach]:
+    length = len(title.strip())
+    if not 1 <= length <= config.title_max_length:
+        message = f"the title must have 1-{config.title_max_length} characters, it has {length}"
+        return [RuleBreach(Rule.L1, "title", message)]
+    capitals = sum(char.isupper() for char in title)
+    if title.isupper() and capitals >= config.all_caps_min_letters:
+        return [RuleBreach(Rule.L1, "title", "the title must not be all capitals")]
+    return []
+
+
+def _check_text(draft: ListingDraft) -> list[RuleBreach]:
+    breaches = []
+    for rule, patterns, what, title_only in _PHRASE_RULES:
+        for name, text in _texts(draft):
+            if title_only and name != "title":
+                continue
+            if found := _found(patterns, text):
+                breaches.append(RuleBreach(rule, name, f"{what}: {', '.join(map(repr, found))}"))
+    for name, text in _texts(draft):
+        tags = [tag.group() for tag in _TAG.finditer(text) if not _ALLOWED_TAG.fullmatch(tag.group())]
+        if tags:
+            breaches.append(RuleBreach(Rule.L6, name, f"HTML other than <br>: {', '.join(tags)}"))
+    return breaches
+
+
+def _is_duplicate(draft: ListingDraft, existing: ExistingListings) -> bool:
+    key = normalize_gtin(draft.product_id)
+    if callable(existing):
+        return existing(key, draft.condition)
+    return any(
+        normalize_gtin(product) == key and condition == draft.condition for product, condition in existing
+    )
+
+
+def _check_values(draft: ListingDraft, config: ListingRulesConfig) -> list[RuleBreach]:
+    breaches = []
+    if problem := gtin_problem(draft.product_id):
+        breaches.append(RuleBreach(Rule.L9, "product_id", f"the product id (GTIN) {problem}"))
+    ceiling = config.price_ceiling(draft.category)
+    if not (draft.price.is_finite() and Decimal(0) < draft.price < ceiling):
+        breaches.append(RuleBreach(Rule.L9, "price", f"the price must be above 0 and below {ceiling}"))
+    if draft.quantity < 0:
+        breaches.append(RuleBreach(Rule.L9, "quantity", "the quantity must not be negative"))
+    low, high = config.handling_days_min, config.handling_days_max
+    if not low <= draft.handling_days <= high:
+        breaches.append(RuleBreach(Rule.L9, "handling_days", f"handling days must be {low}-{high}"))
+    if not draft.image_urls:
+        breaches.append(RuleBreach(Rule.L9, "image_urls", "at least one image is required"))
+    insecure = [url for url in draft.image_urls if not _is_https_url(url)]
+    if insecure:
+        breaches.append(
+            RuleBreach(Rule.L9, "image_urls", f"images must be https URLs: {', '.join(insecure)}")
+        )
+    return breaches
+
+
+def _is_https_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme == "https" and bool(parts.hostname) and not re.search(r"\s", url)
+
+
+def check_listing(
+    draft: ListingDraft, *, existing: ExistingListings = (), config: ListingRulesConfig = DEFAULT_CONFIG
+) -> ListingReview:
+    """Every broken rule of a new or updated listing; `existing` excludes the listing being updated."""
+    breaches = _check_title(draft.title, config) + _check_text(draft)
+    if _is_duplicate(draft, existing):
+        message = f"this seller already lists product {draft.product_id} in condition {draft.condition.value}"
+        breaches.append(RuleBreach(Rule.L8, "product_id", message))
+    breaches += _check_values(draft, config)
+    return ListingReview(tuple(sorted(breaches, key=lambda breach: breach.rule)))

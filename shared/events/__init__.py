@@ -1,0 +1,162 @@
+"""The event contracts: the CloudEvents envelope, topic names and every event type's payload.
+
+    from shared.events import Event, Payload, new_event, parse_event, InvalidEvent, EVENT_TYPES, topics
+
+Payload classes live in one module per producer (`ingress`, `seller`, `listing`, `policy`, `order`,
+`fulfillment`, `aftersales`, `disputes`, `metrics`, `clock`) and are re-exported here. Importing
+this package registers every type in `EVENT_TYPES`.
+"""
+
+from shared.events import topics
+from shared.events.aftersales import (
+    MessageBlocked,
+    MessageReceived,
+    MessageReplied,
+    RefundIssued,
+    ReturnAuthorized,
+    ReturnReceived,
+    ReturnRejected,
+    ReturnRequested,
+    ReviewReceived,
+)
+from shared.events.clock import ClockTicked
+from shared.events.disputes import (
+    ChargebackDecided,
+    ChargebackFiled,
+    ClaimDecided,
+    ClaimFiled,
+    FeedbackReceived,
+    FeedbackRemoved,
+)
+from shared.events.envelope import (
+    EVENT_TYPES,
+    MAX_EVENT_BYTES,
+    Event,
+    IngressPayload,
+    InvalidEvent,
+    Payload,
+    event_class,
+    new_event,
+    parse_event,
+)
+from shared.events.fulfillment import (
+    FulfillmentOverdue,
+    ShipmentConfirmed,
+    ShipmentDelivered,
+    ShipmentTrackingUpdated,
+    ShipmentTrackingValidated,
+)
+from shared.events.ingress import (
+    AtozClaimDecided,
+    BankChargebackDecided,
+    BankChargebackFiled,
+    BuyerClaimFiled,
+    BuyerClaimWithdrawn,
+    BuyerFeedbackLeft,
+    BuyerFeedbackRemoved,
+    BuyerMessageSent,
+    BuyerReturnRequested,
+    BuyerReviewPosted,
+    CarrierScanRecorded,
+    CheckoutCancellationRequested,
+    CheckoutOrderPlaced,
+)
+from shared.events.listing import (
+    InventoryAdjusted,
+    InventoryReleased,
+    InventoryReservationFailed,
+    InventoryReserved,
+    ListingCreated,
+    ListingStatusChanged,
+    ListingUpdated,
+)
+from shared.events.metrics import SellerEnforcementDecided, SellerHealthChanged, SellerScorecardUpdated
+from shared.events.order import (
+    OrderCancellationRequested,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderPiiErased,
+    OrderPlaced,
+    OrderRejected,
+    OrderStatusChanged,
+)
+from shared.events.policy import PolicyViolated
+from shared.events.seller import (
+    SellerAppealDecided,
+    SellerAppealed,
+    SellerRegistered,
+    SellerRejected,
+    SellerStatusChanged,
+    SellerVerified,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "MAX_EVENT_BYTES",
+    "AtozClaimDecided",
+    "BankChargebackDecided",
+    "BankChargebackFiled",
+    "BuyerClaimFiled",
+    "BuyerClaimWithdrawn",
+    "BuyerFeedbackLeft",
+    "BuyerFeedbackRemoved",
+    "BuyerMessageSent",
+    "BuyerReturnRequested",
+    "BuyerReviewPosted",
+    "CarrierScanRecorded",
+    "ChargebackDecided",
+    "ChargebackFiled",
+    "CheckoutCancellationRequested",
+    "CheckoutOrderPlaced",
+    "ClaimDecided",
+    "ClaimFiled",
+    "ClockTicked",
+    "Event",
+    "FeedbackReceived",
+    "FeedbackRemoved",
+    "FulfillmentOverdue",
+    "IngressPayload",
+    "InvalidEvent",
+    "InventoryAdjusted",
+    "InventoryReleased",
+    "InventoryReservationFailed",
+    "InventoryReserved",
+    "ListingCreated",
+    "ListingStatusChanged",
+    "ListingUpdated",
+    "MessageBlocked",
+    "MessageReceived",
+    "MessageReplied",
+    "OrderCancellationRequested",
+    "OrderCancelled",
+    "OrderConfirmed",
+    "OrderPiiErased",
+    "OrderPlaced",
+    "OrderRejected",
+    "OrderStatusChanged",
+    "Payload",
+    "PolicyViolated",
+    "RefundIssued",
+    "ReturnAuthorized",
+    "ReturnReceived",
+    "ReturnRejected",
+    "ReturnRequested",
+    "ReviewReceived",
+    "SellerAppealDecided",
+    "SellerAppealed",
+    "SellerEnforcementDecided",
+    "SellerHealthChanged",
+    "SellerRegistered",
+    "SellerRejected",
+    "SellerScorecardUpdated",
+    "SellerStatusChanged",
+    "SellerVerified",
+    "ShipmentConfirmed",
+    "ShipmentDelivered",
+    "ShipmentTrackingUpdated",
+    "ShipmentTrackingValidated",
+    "event_class",
+    "new_event",
+    "parse_event",
+    "topics",
+]

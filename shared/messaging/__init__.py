@@ -1,0 +1,1 @@
+"""Messaging that never loses an event: outbox, inbox, batch consumption and dead letters."""

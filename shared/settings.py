@@ -1,0 +1,90 @@
+"""Configuration: environment variables, read once (design.md section 10)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICE_NAMES: tuple[str, ...] = ("listing", "order", "fulfillment", "aftersales", "metrics")
+DEFAULT_PORTS: dict[str, int] = {
+    "listing": 8001,
+    "order": 8002,
+    "fulfillment": 8003,
+    "aftersales": 8004,
+    "metrics": 8005,
+}
+
+#: Only ever used by the embedded default and tests; a real deployment sets AUTH_SECRET.
+DEVELOPMENT_AUTH_SECRET = "sellerflow-development-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    kafka_bootstrap_servers: str | None = None
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
+
+    database_url: SecretStr | None = None
+    #: Prepended to each service's schema name (the service name): tests give each run its own.
+    db_schema_prefix: str = Field(default="", pattern=r"^([a-z_][a-z0-9_]{0,39})?$")
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    topic_partitions: int = Field(default=12, ge=1, le=1000)
+    #: Prepended to every physical topic name: tests isolate themselves this way.
+    topic_prefix: str = Field(default="", pattern=r"^[a-z0-9._-]*$")
+
+    service_port: int | None = Field(default=None, ge=0, le=65535)
+    service_host: str = "0.0.0.0"
+    auth_secret: SecretStr = SecretStr(DEVELOPMENT_AUTH_SECRET)
+
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_trace_sample_ratio: float = Field(default=0.1, ge=0.0, le=1.0)
+    log_level: str = "INFO"
+    clock_tick_seconds: float = Field(default=60.0, gt=0)
+
+    #: Consumer batch bounds (design.md section 7).
+    consumer_max_records: int = Field(default=500, ge=1, le=10_000)
+    consumer_fetch_max_wait_ms: int = Field(default=20, ge=1, le=5_000)
+    #: How long a batch waits out a transient failure before it is handed back unacknowledged.
+    consumer_max_transient_wait: float = Field(default=60.0, gt=0)
+    relay_batch_size: int = Field(default=1000, ge=1, le=50_000)
+
+    data_dir: str = ".sellerflow"
+
+    @property
+    def embedded(self) -> bool:
+        """Neither a broker nor a database named: the embedded default runs both."""
+        return self.kafka_bootstrap_servers is None and self.database_url is None
+
+    def port_for(self, service: str) -> int:
+        return self.service_port if self.service_port is not None else DEFAULT_PORTS[service]
+
+    def schema_for(self, service: str) -> str:
+        return f"{self.db_schema_prefix}{service}"
+
+    def topic(self, logical: str) -> str:
+        """The physical topic name of a logical one."""
+        return f"{self.topic_prefix}{logical}"
+
+    def logical_topic(self, physical: str) -> str:
+        return physical.removeprefix(self.topic_prefix)
+
+    def require_infrastructure(self) -> tuple[str, str]:
+        if not self.kafka_bootstrap_servers or self.database_url is None:
+            raise RuntimeError(
+                "KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL must both be set "
+                "(or neither, for the embedded default started by `sellerflow up` / `sellerflow infra`)"
+            )
+        return self.kafka_bootstrap_servers, self.database_url.get_secret_value()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,455 @@
+"""The order aggregate (services/order/domain.py): the transition table, every domain method, and
+the rule that a refused step raises and changes nothing."""
+
+import copy
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from itertools import product
+
+import pytest
+
+from services.order.domain import (
+    ALLOWED_TRANSITIONS,
+    Order,
+    OrderCancellationRequested,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderError,
+    OrderLine,
+    OrderPiiErased,
+    OrderPlaced,
+    OrderRejected,
+    OrderStatusChanged,
+    OrderTransitionRefused,
+    ShipTo,
+)
+from services.order.promises import OrderPolicy
+from shared.events.common import CancelledBy, FulfillmentChannel, OrderStatus, ShippingSpeed
+from shared.events.order import ErasureTrigger, OrderRejection
+
+S = OrderStatus
+PURCHASED = datetime(2025, 3, 3, 10, tzinfo=UTC)  # a Monday
+SHIP_BY = datetime(2025, 3, 4, 10, tzinfo=UTC)
+DELIVER_BY = datetime(2025, 3, 11, 10, tzinfo=UTC)
+LATER = PURCHASED + timedelta(hours=6)
+ADDRESS = ShipTo("Ada Buyer", ("1 Main St", "Apt 2"), "Seattle", "WA", "98101", "US", "+1-555-0100")
+
+
+def new_order(lines: tuple[OrderLine, ...] | None = None) -> Order:
+    order, _ = Order.place(
+        id="o-1",
+        seller_id="s-1",
+        buyer_id="b-1",
+        lines=lines or (OrderLine("A", 2, Decimal("10.00")), OrderLine("B", 1, Decimal("5.50"))),
+        currency="USD",
+        purchased_at=PURCHASED,
+        ship_to=ADDRESS,
+        shipping_speed=ShippingSpeed.STANDARD,
+        channel=FulfillmentChannel.MERCHANT,
+    )
+    return order
+
+
+def order_in(status: OrderStatus) -> Order:
+    """A consistent order in `status`, reached through the domain methods themselves."""
+    order = new_order()
+    if status is S.REJECTED:
+        order.reject(OrderRejection.OUT_OF_STOCK, at=LATER)
+    if status in (S.UNSHIPPED, S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED, S.CANCELLED):
+        order.confirm(SHIP_BY, DELIVER_BY, at=LATER)
+    if status is S.PARTIALLY_SHIPPED:
+        order.record_shipment({"A": 1}, LATER, shipment_id="sh-1")
+    if status in (S.SHIPPED, S.DELIVERED):
+        order.record_shipment({"A": 2, "B": 1}, LATER, shipment_id="sh-1")
+    if status is S.DELIVERED:
+        order.deliver(LATER + timedelta(days=2))
+    if status is S.CANCELLED:
+        order.cancel_by_seller("cannot source the item", LATER)
+    assert order.status is status
+    return order
+
+
+def _ship_rest_or_one(order: Order) -> None:
+    rest = {sku: qty for sku, qty in order.outstanding.items() if qty}
+    order.record_shipment(rest or {"A": 1}, LATER, shipment_id="sh-next")
+
+
+#: The domain method that tries to move an order into each status. Nothing leads back to pending.
+REACH: dict[OrderStatus, Callable[[Order], object]] = {
+    S.UNSHIPPED: lambda o: o.confirm(SHIP_BY, DELIVER_BY, at=LATER),
+    S.REJECTED: lambda o: o.reject(OrderRejection.LISTING_INACTIVE, at=LATER),
+    S.CANCELLED: lambda o: o.cancel_by_seller("damaged in storage", LATER),
+    S.PARTIALLY_SHIPPED: lambda o: o.record_shipment({"A": 1}, LATER, shipment_id="sh-next"),
+    S.SHIPPED: _ship_rest_or_one,
+    S.DELIVERED: lambda o: o.deliver(LATER + timedelta(days=1)),
+}
+PAIRS = list(product(S, REACH))
+ALLOWED = [(a, b) for a, b in PAIRS if b in ALLOWED_TRANSITIONS[a]]
+REFUSED = [(a, b) for a, b in PAIRS if b not in ALLOWED_TRANSITIONS[a]]
+
+
+def test_the_table_names_every_status_and_nothing_leads_back_to_pending() -> None:
+    assert set(ALLOWED_TRANSITIONS) == set(S)
+    assert all(S.PENDING not in targets for targets in ALLOWED_TRANSITIONS.values())
+    assert all(not ALLOWED_TRANSITIONS[s] for s in (S.DELIVERED, S.CANCELLED, S.REJECTED))
+
+
+@pytest.mark.parametrize(("start", "target"), ALLOWED, ids=[f"{a}->{b}" for a, b in ALLOWED])
+def test_an_allowed_transition_happens(start: OrderStatus, target: OrderStatus) -> None:
+    order = order_in(start)
+    REACH[target](order)
+    assert order.status is target
+
+
+@pytest.mark.parametrize(("start", "target"), REFUSED, ids=[f"{a}->{b}" for a, b in REFUSED])
+def test_a_refused_transition_raises_and_changes_nothing(start: OrderStatus, target: OrderStatus) -> None:
+    order = order_in(start)
+    before = copy.deepcopy(order)
+    with pytest.raises(OrderTransitionRefused) as refused:
+        REACH[target](order)
+    assert refused.value.status is start
+    assert order == before
+
+
+def test_placing_an_order_makes_it_pending_and_announces_it() -> None:
+    order, events = Order.place(
+        id="o-9",
+        seller_id="s-1",
+        buyer_id="b-1",
+        lines=[OrderLine("A", 1, Decimal("1.00"))],
+        currency="USD",
+        purchased_at=PURCHASED,
+        ship_to=ADDRESS,
+        shipping_speed=ShippingSpeed.PRIORITY,
+        channel=FulfillmentChannel.MARKETPLACE,
+    )
+    assert order.status is S.PENDING
+    assert [type(e) for e in events] == [OrderPlaced]
+    assert events[0].at == PURCHASED
+
+
+@pytest.mark.parametrize(
+    ("lines", "problem"),
+    [
+        ((), "no lines"),
+        ((OrderLine("A", 1, Decimal(1)), OrderLine("A", 2, Decimal(1))), "sku A appears twice"),
+        ((OrderLine("A", 0, Decimal(1)),), "quantity must be positive"),
+        ((OrderLine("A", 1, Decimal(-1)),), "negative price"),
+    ],
+)
+def test_a_malformed_order_is_recorded_and_rejected_at_once(
+    lines: tuple[OrderLine, ...], problem: str
+) -> None:
+    order, events = Order.place(
+        id="o-9",
+        seller_id="s-1",
+        buyer_id="b-1",
+        lines=lines,
+        currency="USD",
+        purchased_at=PURCHASED,
+        ship_to=ADDRESS,
+        shipping_speed=ShippingSpeed.STANDARD,
+        channel=FulfillmentChannel.MERCHANT,
+    )
+    assert order.status is S.REJECTED
+    assert [type(e) for e in events] == [OrderPlaced, OrderRejected, OrderStatusChanged]
+    assert order.rejection_reason is OrderRejection.MALFORMED
+    assert problem in (order.rejection_detail or "")
+
+
+def test_confirming_sets_the_promises_and_reports_them() -> None:
+    order = new_order()
+    events = order.confirm(SHIP_BY, DELIVER_BY, at=LATER)
+    assert (order.ship_by, order.deliver_by) == (SHIP_BY, DELIVER_BY)
+    assert events[0] == OrderConfirmed(
+        order_id="o-1", seller_id="s-1", at=LATER, ship_by=SHIP_BY, deliver_by=DELIVER_BY
+    )
+    assert events[1] == OrderStatusChanged(
+        order_id="o-1", seller_id="s-1", at=LATER, old_status=S.PENDING, new_status=S.UNSHIPPED
+    )
+
+
+def test_promises_out_of_order_are_refused() -> None:
+    order = new_order()
+    with pytest.raises(OrderError, match="out of order"):
+        order.confirm(DELIVER_BY, SHIP_BY, at=LATER)
+    assert order.status is S.PENDING and order.ship_by is None
+
+
+def test_a_rejection_carries_its_reason_and_detail() -> None:
+    order = new_order()
+    events = order.reject(OrderRejection.SELLER_NOT_ACTIVE, at=LATER, detail="seller suspended")
+    assert events[0] == OrderRejected(
+        order_id="o-1",
+        seller_id="s-1",
+        at=LATER,
+        reason=OrderRejection.SELLER_NOT_ACTIVE,
+        detail="seller suspended",
+    )
+    assert order.closed_at == LATER
+
+
+def test_a_seller_cancellation_before_shipment_counts_against_the_seller() -> None:
+    order = order_in(S.UNSHIPPED)
+    events = order.cancel_by_seller(" out of stock ", LATER)
+    assert events[0] == OrderCancelled(
+        order_id="o-1", seller_id="s-1", at=LATER, by=CancelledBy.SELLER, reason="out of stock"
+    )
+    assert order.cancelled_by is CancelledBy.SELLER
+    assert order.closed_at == LATER
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_a_seller_cancellation_without_a_reason_is_refused(reason: str) -> None:
+    order = order_in(S.UNSHIPPED)
+    with pytest.raises(OrderError, match="needs a reason"):
+        order.cancel_by_seller(reason, LATER)
+    assert order.status is S.UNSHIPPED
+
+
+def test_cancelling_a_shipped_order_is_refused() -> None:
+    with pytest.raises(OrderTransitionRefused, match="cancel_by_seller refused: the order is shipped"):
+        order_in(S.SHIPPED).cancel_by_seller("changed my mind", LATER)
+
+
+@pytest.mark.parametrize("status", [S.PENDING, S.UNSHIPPED])
+def test_a_buyer_may_request_cancellation_before_shipment(status: OrderStatus) -> None:
+    order = order_in(status)
+    events = order.request_cancellation(LATER, reason="ordered twice")
+    assert events == [
+        OrderCancellationRequested(order_id="o-1", seller_id="s-1", at=LATER, reason="ordered twice")
+    ]
+    assert order.cancellation_requested_at == LATER
+    assert order.status is status
+
+
+@pytest.mark.parametrize("status", [S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED, S.CANCELLED, S.REJECTED])
+def test_a_buyer_request_after_shipment_or_closing_is_refused(status: OrderStatus) -> None:
+    with pytest.raises(OrderTransitionRefused):
+        order_in(status).request_cancellation(LATER)
+
+
+def test_a_second_open_request_is_refused() -> None:
+    order = order_in(S.UNSHIPPED)
+    order.request_cancellation(LATER)
+    with pytest.raises(OrderError, match="already open"):
+        order.request_cancellation(LATER)
+
+
+def test_accepting_a_buyer_request_cancels_on_the_buyers_account() -> None:
+    order = order_in(S.UNSHIPPED)
+    order.request_cancellation(LATER, reason="found it cheaper")
+    events = order.accept_cancellation(LATER + timedelta(hours=1))
+    cancelled = events[0]
+    assert isinstance(cancelled, OrderCancelled)
+    assert (cancelled.by, cancelled.reason, cancelled.before_shipment) == (
+        CancelledBy.BUYER,
+        "found it cheaper",
+        True,
+    )
+    assert order.cancellation_requested_at is None
+
+
+def test_accepting_without_a_request_is_refused() -> None:
+    order = order_in(S.UNSHIPPED)
+    with pytest.raises(OrderError, match="no open cancellation request"):
+        order.accept_cancellation(LATER)
+    assert order.status is S.UNSHIPPED
+
+
+def test_a_request_on_a_pending_order_is_accepted_only_after_confirmation() -> None:
+    order = new_order()
+    order.request_cancellation(LATER)
+    with pytest.raises(OrderTransitionRefused):
+        order.accept_cancellation(LATER)
+    order.confirm(SHIP_BY, DELIVER_BY, at=LATER)
+    order.accept_cancellation(LATER)
+    assert order.cancelled_by is CancelledBy.BUYER
+
+
+def test_shipping_declines_an_open_buyer_request() -> None:
+    order = order_in(S.UNSHIPPED)
+    order.request_cancellation(LATER)
+    order.record_shipment({"A": 2, "B": 1}, LATER, shipment_id="sh-1")
+    assert order.cancellation_requested_at is None
+    with pytest.raises(OrderTransitionRefused):
+        order.accept_cancellation(LATER)
+
+
+def test_an_order_unshipped_seven_days_after_ship_by_is_cancelled_by_the_system() -> None:
+    order = order_in(S.UNSHIPPED)
+    now = SHIP_BY + timedelta(days=7, seconds=1)
+    assert order.auto_cancel_due(now)
+    events = order.auto_cancel(now)
+    cancelled = events[0]
+    assert isinstance(cancelled, OrderCancelled) and cancelled.by is CancelledBy.SYSTEM
+    assert order.status is S.CANCELLED and order.closed_at == now
+
+
+@pytest.mark.parametrize("now", [SHIP_BY, SHIP_BY + timedelta(days=7)])
+def test_auto_cancel_up_to_the_deadline_itself_is_refused(now: datetime) -> None:
+    order = order_in(S.UNSHIPPED)
+    assert not order.auto_cancel_due(now)
+    with pytest.raises(OrderError, match="not due"):
+        order.auto_cancel(now)
+    assert order.status is S.UNSHIPPED
+
+
+def test_the_auto_cancel_grace_is_a_setting() -> None:
+    order = order_in(S.UNSHIPPED)
+    order.auto_cancel(SHIP_BY + timedelta(days=2), OrderPolicy(auto_cancel_after=timedelta(days=1)))
+    assert order.status is S.CANCELLED
+
+
+def test_a_partially_shipped_order_is_not_auto_cancelled() -> None:
+    order = order_in(S.PARTIALLY_SHIPPED)
+    assert not order.auto_cancel_due(SHIP_BY + timedelta(days=30))
+    with pytest.raises(OrderTransitionRefused):
+        order.auto_cancel(SHIP_BY + timedelta(days=30))
+
+
+def test_shipping_part_then_the_rest_moves_through_partially_shipped_to_shipped() -> None:
+    order = order_in(S.UNSHIPPED)
+    first = order.record_shipment({"A": 1}, LATER, shipment_id="sh-1")
+    assert [(e.old_status, e.new_status) for e in first if isinstance(e, OrderStatusChanged)] == [
+        (S.UNSHIPPED, S.PARTIALLY_SHIPPED)
+    ]
+    assert order.record_shipment({"A": 1}, LATER, shipment_id="sh-2") == []  # still partially shipped
+    assert order.outstanding == {"A": 0, "B": 1}
+    order.record_shipment({"B": 1}, LATER, shipment_id="sh-3")
+    assert order.status is S.SHIPPED and order.shipped == {"A": 2, "B": 1}
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ({"A": 2}, "only 1 left"),
+        ({"C": 1}, "not in the order"),
+        ({"A": 0}, "must be positive"),
+        ({}, "at least one line"),
+    ],
+)
+def test_a_shipment_of_more_than_ordered_or_unknown_lines_is_refused(
+    lines: dict[str, int], message: str
+) -> None:
+    order = order_in(S.PARTIALLY_SHIPPED)
+    before = copy.deepcopy(order)
+    with pytest.raises(OrderError, match=message):
+        order.record_shipment(lines, LATER, shipment_id="sh-2")
+    assert order == before
+
+
+def test_the_same_shipment_is_not_recorded_twice() -> None:
+    order = order_in(S.PARTIALLY_SHIPPED)
+    with pytest.raises(OrderError, match="already recorded"):
+        order.record_shipment({"A": 1}, LATER, shipment_id="sh-1")
+
+
+def test_a_shipment_before_the_purchase_is_refused() -> None:
+    with pytest.raises(OrderError, match="before the purchase"):
+        order_in(S.UNSHIPPED).record_shipment({"A": 1}, PURCHASED - timedelta(hours=1), shipment_id="sh-1")
+
+
+def test_the_order_is_delivered_when_every_shipment_has_arrived() -> None:
+    order = order_in(S.UNSHIPPED)
+    order.record_shipment({"A": 2}, LATER, shipment_id="sh-1")
+    order.record_shipment({"B": 1}, LATER, shipment_id="sh-2")
+    arrived = LATER + timedelta(days=2)
+    assert order.record_delivery("sh-1", arrived) == []
+    assert order.status is S.SHIPPED
+    events = order.record_delivery("sh-2", arrived + timedelta(hours=3))
+    assert [e.new_status for e in events if isinstance(e, OrderStatusChanged)] == [S.DELIVERED]
+    assert order.delivered_at == arrived + timedelta(hours=3)
+
+
+def test_the_order_is_delivered_at_the_last_arrival_whatever_the_processing_order() -> None:
+    order = order_in(S.UNSHIPPED)
+    order.record_shipment({"B": 1}, LATER, shipment_id="sh-early")
+    order.record_shipment({"A": 2}, LATER + timedelta(days=1), shipment_id="sh-late")
+    order.record_delivery("sh-late", LATER + timedelta(days=3))
+    order.record_delivery("sh-early", LATER + timedelta(hours=20))  # stamped earlier, processed last
+    assert order.status is S.DELIVERED
+    assert order.delivered_at == LATER + timedelta(days=3)
+
+
+def test_a_delivery_while_partially_shipped_is_recorded_without_delivering_the_order() -> None:
+    order = order_in(S.PARTIALLY_SHIPPED)
+    assert order.record_delivery("sh-1", LATER + timedelta(days=1)) == []
+    assert order.status is S.PARTIALLY_SHIPPED
+    order.record_shipment({"A": 1, "B": 1}, LATER + timedelta(days=1), shipment_id="sh-2")
+    events = order.record_delivery("sh-2", LATER + timedelta(days=3))
+    assert [e.new_status for e in events if isinstance(e, OrderStatusChanged)] == [S.DELIVERED]
+
+
+def test_deliveries_of_unknown_or_already_delivered_shipments_are_refused() -> None:
+    order = order_in(S.PARTIALLY_SHIPPED)
+    with pytest.raises(OrderError, match="unknown shipment"):
+        order.record_delivery("sh-9", LATER)
+    order.record_delivery("sh-1", LATER)
+    with pytest.raises(OrderError, match="already delivered"):
+        order.record_delivery("sh-1", LATER)
+
+
+def test_a_delivery_before_the_shipment_is_refused() -> None:
+    order = order_in(S.SHIPPED)
+    with pytest.raises(OrderError, match="before the shipment"):
+        order.deliver(LATER - timedelta(minutes=1))
+    assert order.status is S.SHIPPED
+
+
+@pytest.mark.parametrize("status", [S.DELIVERED, S.CANCELLED, S.REJECTED])
+def test_personal_data_is_erased_thirty_days_after_closing_keeping_city_region_and_country(
+    status: OrderStatus,
+) -> None:
+    order = order_in(status)
+    assert order.closed_at is not None
+    due = order.closed_at + timedelta(days=30)
+    assert not order.erasure_due(due - timedelta(seconds=1))
+    events = order.erase_pii(due)
+    assert events == [
+        OrderPiiErased(order_id="o-1", seller_id="s-1", at=due, trigger=ErasureTrigger(status.value))
+    ]
+    assert order.ship_to == ShipTo(None, (), "Seattle", "WA", None, "US", None)
+    assert order.pii_erased_at == due and not order.erasure_due(due)
+
+
+def test_erasing_before_the_retention_ends_is_refused() -> None:
+    order = order_in(S.DELIVERED)
+    assert order.closed_at is not None
+    with pytest.raises(OrderError, match="not due"):
+        order.erase_pii(order.closed_at + timedelta(days=29))
+    assert order.ship_to == ADDRESS
+
+
+@pytest.mark.parametrize("status", [S.PENDING, S.UNSHIPPED, S.PARTIALLY_SHIPPED, S.SHIPPED])
+def test_erasing_an_open_order_is_refused(status: OrderStatus) -> None:
+    order = order_in(status)
+    assert not order.erasure_due(PURCHASED + timedelta(days=365))
+    with pytest.raises(OrderTransitionRefused):
+        order.erase_pii(PURCHASED + timedelta(days=365))
+
+
+def test_erasing_twice_is_refused() -> None:
+    order = order_in(S.CANCELLED)
+    order.erase_pii(LATER + timedelta(days=30))
+    with pytest.raises(OrderError, match="already erased"):
+        order.erase_pii(LATER + timedelta(days=31))
+
+
+CANCELLATIONS: dict[str, Callable[[Order], object]] = {
+    "seller": lambda o: o.cancel_by_seller("cannot fulfil", LATER),
+    "buyer": lambda o: o.accept_cancellation(LATER),
+    "system": lambda o: o.auto_cancel(SHIP_BY + timedelta(days=30)),
+}
+NOT_CANCELLABLE = [s for s in S if S.CANCELLED not in ALLOWED_TRANSITIONS[s]]
+
+
+@pytest.mark.parametrize("status", NOT_CANCELLABLE)
+@pytest.mark.parametrize("way", CANCELLATIONS)
+def test_every_way_of_cancelling_is_refused_where_the_table_forbids_it(status: OrderStatus, way: str) -> None:
+    order = order_in(status)
+    before = copy.deepcopy(order)
+    with pytest.raises(OrderTransitionRefused):
+        CANCELLATIONS[way](order)
+    assert order == before
