@@ -46,9 +46,11 @@ def make_orders(sellers: int, orders: int, seed: int) -> list[DemoOrder]:
     for n in range(orders):
         seller = rng.choices(seller_ids, weights)[0]
         purchased = DEMO_NOW - timedelta(minutes=rng.randrange(0, 29 * 24 * 60))  # inside the 30-day window
-        lines = [{"listing_id": f"{seller}-L{rng.randrange(1, 20)}", "quantity": rng.randint(1, 3),
-                  "unit_price": {"amount": Decimal(rng.randint(299, 19999)) / 100, "currency": "USD"}}
-                 for _ in range(rng.randint(1, 3))]
+        lines: list[dict[str, Any]] = [
+            {"listing_id": f"{seller}-L{rng.randrange(1, 20)}", "quantity": rng.randint(1, 3),
+             "unit_price": {"amount": Decimal(rng.randint(299, 19999)) / 100, "currency": "USD"}}
+            for _ in range(rng.randint(1, 3))
+        ]
         city, region, postal = rng.choice(CITIES)
         order_id = f"ORD-{seed}-{n:06d}"
         data = CheckoutOrderPlaced.model_validate({

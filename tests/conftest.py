@@ -46,6 +46,16 @@ def infra() -> Iterator[Infrastructure]:
 @pytest.fixture
 def settings(infra: Infrastructure) -> Settings:
     """Settings of one test: its own topic prefix, schema prefix and consumer groups."""
+    return isolated_settings(infra)
+
+
+@pytest.fixture(scope="module")
+def module_settings(infra: Infrastructure) -> Settings:
+    """Settings shared by a module's tests, so they can share running services (a group join is ~5 s)."""
+    return isolated_settings(infra)
+
+
+def isolated_settings(infra: Infrastructure) -> Settings:
     run = uuid.uuid4().hex[:10]
     return Settings(
         kafka_bootstrap_servers=infra.bootstrap_servers,

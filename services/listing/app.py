@@ -12,7 +12,7 @@ SPEC = ServiceSpec(
     name="listing",
     description="Seller onboarding and account status, the catalog, and inventory reservations.",
     migrations=Path(__file__).parent / "migrations",
-    inputs=(topics.ORDER_EVENTS, topics.FULFILLMENT_EVENTS, topics.METRICS_EVENTS),
+    inputs=(topics.ORDER_EVENTS, topics.FULFILLMENT_EVENTS, topics.METRICS_EVENTS, topics.CLOCK_EVENTS),
     make_handler=lambda ctx: handlers.events,
     routers=(handlers.router,),
 )

@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import asyncpg
 
 from services.metrics.domain import BucketKey, OrderFact, SalesBucket
-
-
-async def advance_clock(conn: asyncpg.Connection, now: datetime) -> None:
-    """The business clock only moves forward."""
-    await conn.execute(
-        "INSERT INTO business_clock (singleton, now) VALUES (true, $1)"
-        " ON CONFLICT (singleton) DO UPDATE SET now = GREATEST(business_clock.now, EXCLUDED.now)",
-        now,
-    )
-
-
-async def business_now(conn: asyncpg.Connection | asyncpg.Pool) -> datetime | None:
-    value: datetime | None = await conn.fetchval("SELECT now FROM business_clock")
-    return value
 
 
 async def insert_new_orders(conn: asyncpg.Connection, facts: Sequence[OrderFact]) -> list[OrderFact]:

@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from services.metrics import domain, repository
+from shared import business_clock
 from shared.events.clock import ClockTicked
 from shared.events.order import OrderPlaced
 from shared.messaging.consumer import Incoming, handling
@@ -39,13 +40,13 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[Incoming]) -> No
             if isinstance(data, OrderPlaced):
                 facts.append(_order_fact(event.sellerid, data))
     if latest is not None:
-        await repository.advance_clock(conn, latest)
+        await business_clock.advance(conn, latest)  # metrics' now: the latest tick or event time seen
     new_orders = await repository.insert_new_orders(conn, facts)
     await repository.add_sales(conn, domain.fold_sales(new_orders))
 
 
 async def sales_scorecard(pool: asyncpg.Pool, seller_id: str, as_of: datetime | None) -> dict[str, Any]:
-    now = as_of or await repository.business_now(pool)
+    now = as_of or await business_clock.current(pool)
     if now is None:
         return {"seller_id": seller_id, "as_of": None, "sales": {}}
     first30, last = domain.window(now, 30)

@@ -24,9 +24,10 @@ import asyncpg
 from opentelemetry import context as otel_context
 from opentelemetry.trace import SpanKind
 
-from shared import telemetry
+from shared import business_clock, telemetry
 from shared.db import TRANSIENT_DB_ERRORS
 from shared.events import Event, InvalidEvent, parse_event
+from shared.events.clock import ClockTicked
 from shared.messaging import dead_letters, inbox
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,9 @@ class BatchProcessor:
                     telemetry.MESSAGES_SKIPPED.labels(self.service, item.topic).inc()
         if fresh:
             await self.handler(conn, fresh)
+            ticks = [item.event.data.now for item in fresh if isinstance(item.event.data, ClockTicked)]
+            if ticks:
+                await business_clock.advance(conn, max(ticks))
             for item in fresh:
                 telemetry.MESSAGES_HANDLED.labels(self.service, item.topic).inc()
 

@@ -1,9 +1,3 @@
--- The business clock: the latest `clock.ticked` (or event time) seen. Windows end here.
-CREATE TABLE business_clock (
-    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-    now       timestamptz NOT NULL
-);
-
 -- One row per order placed: the facts metrics attribute by (order date, channel), and the guard
 -- that counts an order once even if two different events announced it.
 CREATE TABLE order_facts (
