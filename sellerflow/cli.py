@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -101,13 +101,14 @@ def clock() -> None:
         broker = make_broker(settings, bootstrap, client_id="sellerflow-clock")
         await broker.connect()
         stop = asyncio.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):  # a container is stopped with SIGTERM
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
         try:
             await run_wall_clock(broker, settings, stop)
         finally:
             await broker.stop()
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    asyncio.run(main())
 
 
 def _bootstrap() -> str:
@@ -157,11 +158,13 @@ def dlq_replay(
 
 @app.command()
 def schemas(out: Annotated[Path, typer.Option(help="Where the JSON Schemas go")] = Path("docs/schemas")) -> None:
-    """Write the JSON Schema of every event type."""
+    """Write the JSON Schema of every event type, and the AsyncAPI document of every topic."""
+    from sellerflow import asyncapi
     from sellerflow.schemas import write_schemas
 
     written = write_schemas(out)
     typer.echo(f"wrote {len(written)} schemas to {out}")
+    typer.echo(f"wrote {asyncapi.write(out.parent / 'asyncapi')}")
 
 
 @token_app.command("seller")

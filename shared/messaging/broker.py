@@ -85,6 +85,8 @@ async def create_topics(settings: Settings, bootstrap_servers: str, logical: Ite
 def records_of(message: KafkaMessage) -> list[Record]:
     raw = message.raw_message
     batch = raw if isinstance(raw, tuple) else (raw,)
+    # FastStream's in-memory TestKafkaBroker nests a batch one level deeper than aiokafka does.
+    batch = tuple(r for part in batch for r in (part if isinstance(part, list | tuple) else (part,)))
     return [
         Record(r.topic, r.partition, r.offset, r.key, r.value if r.value is not None else b"", tuple(r.headers))
         for r in batch

@@ -28,7 +28,7 @@ from shared import business_clock, telemetry
 from shared.db import TRANSIENT_DB_ERRORS
 from shared.events import Event, InvalidEvent, parse_event
 from shared.events.clock import ClockTicked
-from shared.messaging import dead_letters, inbox
+from shared.messaging import dead_letters, inbox, outbox
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,8 @@ class BatchProcessor:
                 if item.event.id not in fresh_ids:
                     telemetry.MESSAGES_SKIPPED.labels(self.service, item.topic).inc()
         if fresh:
-            await self.handler(conn, fresh)
+            async with outbox.batched(conn):  # every event the batch stages: one INSERT round trip
+                await self.handler(conn, fresh)
             ticks = [item.event.data.now for item in fresh if isinstance(item.event.data, ClockTicked)]
             if ticks:
                 await business_clock.advance(conn, max(ticks))

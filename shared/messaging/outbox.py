@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import zlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +63,36 @@ async def stage(conn: asyncpg.Connection, events: Iterable[Event[Any]], topic: s
     return await stage_rows(conn, [event_row(event, topic) for event in events])
 
 
+#: Rows staged while a consumed batch is being applied: written in one round trip before it commits.
+_batch_rows: contextvars.ContextVar[list[OutboxRow] | None] = contextvars.ContextVar("outbox_batch", default=None)
+
+
+@contextlib.asynccontextmanager
+async def batched(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """Collect what `stage` is given inside the block and write it at the end, in the same transaction.
+
+    A block that raises writes nothing; the caller's transaction (or savepoint) rolls back anyway.
+    """
+    rows: list[OutboxRow] = []
+    token = _batch_rows.set(rows)
+    try:
+        yield
+    finally:
+        _batch_rows.reset(token)
+    await _insert(conn, rows)
+
+
 async def stage_rows(conn: asyncpg.Connection, rows: Iterable[OutboxRow]) -> int:
+    """Write rows to the outbox inside the caller's transaction (or the batch being applied)."""
+    rows = list(rows)
+    pending = _batch_rows.get()
+    if pending is not None:
+        pending.extend(rows)
+        return len(rows)
+    return await _insert(conn, rows)
+
+
+async def _insert(conn: asyncpg.Connection, rows: Iterable[OutboxRow]) -> int:
     records = [
         (r.topic, r.key, bucket_of(r.key), r.event_id, r.event_type, r.value, dict(r.headers)) for r in rows
     ]
