@@ -104,6 +104,8 @@ def wait_forever(platform: Platform) -> None:
     try:
         while not platform.exited():
             time.sleep(0.5)
-        print(f"a service exited: {platform.exited()}; stopping the platform", file=sys.stderr)
+        failed = {name: code for name, code in platform.exited().items() if code != 0}
+        if failed:
+            print(f"services failed: {failed}; stopping the platform", file=sys.stderr)
     except KeyboardInterrupt:
         print("\nstopping the platform ...", file=sys.stderr)

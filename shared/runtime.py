@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from shared import db, telemetry
+from shared import business_clock, db, telemetry
 from shared.events import topics
 from shared.messaging.broker import create_topics, make_broker, relay_publisher, subscribe
 from shared.messaging.consumer import BatchHandler, BatchProcessor
@@ -63,6 +63,7 @@ class ServiceRuntime:
         self.ready = False
         self._context: ServiceContext | None = None
         self._relay: OutboxRelay | None = None
+        self._processor: BatchProcessor | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -92,6 +93,7 @@ class ServiceRuntime:
                 max_transient_wait=settings.consumer_max_transient_wait,
             )
             subscribe(broker, processor, settings, spec.inputs, description=spec.description)
+            self._processor = processor
         await broker.start()  # returns once the consumer group has assigned this replica its partitions
         self._relay = OutboxRelay(
             pool, relay_publisher(broker), dsn=self.dsn, schema=self.schema, service=spec.name,
@@ -126,6 +128,34 @@ class ServiceRuntime:
             checks["database"] = f"unreachable: {type(error).__name__}"
         checks["broker"] = await self._context.broker.ping(timeout=2.0)
         return checks
+
+    async def progress(self) -> dict[str, Any]:
+        """How far this replica has got: the simulator waits for every service to be idle before a tick.
+
+        Idle means nothing fetched and unapplied (lag = highwater - position over the assigned
+        partitions, and no batch in flight) and nothing staged and unsent in the outbox.
+        """
+        ctx = self.context
+        lag = 0
+        for subscriber in ctx.broker.subscribers:
+            consumer = getattr(subscriber, "consumer", None)
+            if consumer is None:
+                continue
+            for partition in consumer.assignment():
+                highwater = consumer.highwater(partition)
+                if highwater is not None:
+                    lag += max(highwater - await consumer.position(partition), 0)
+        unsent: int = await ctx.pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        now = await business_clock.current(ctx.pool)
+        processor = self._processor
+        return {
+            "service": self.spec.name,
+            "business_now": now,
+            "consumer_lag": lag,
+            "batches_in_flight": processor.in_flight if processor else 0,
+            "batches_applied": processor.batches if processor else 0,
+            "outbox_unsent": unsent,
+        }
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[ServiceRuntime]:
@@ -171,6 +201,10 @@ def create_http_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = True) -
         ok = checks.get("started") is True and checks.get("database") is True and checks.get("broker") is True \
             and not checks.get("pending_migrations")
         return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
+
+    @app.get("/ops/progress", tags=["operations"], summary="Consumer lag, batches in flight, unsent outbox rows")
+    async def progress() -> dict[str, Any]:
+        return await runtime.progress()
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     async def metrics() -> Response:

@@ -113,8 +113,18 @@ class BatchProcessor:
         self.group = group
         self.logical_topic = logical_topic
         self.max_transient_wait = max_transient_wait
+        self.in_flight = 0  # batches being applied now: a fetched batch is past the consumer's position
+        self.batches = 0
 
     async def process(self, records: Sequence[Record]) -> None:
+        self.in_flight += 1
+        try:
+            await self._process(records)
+            self.batches += 1
+        finally:
+            self.in_flight -= 1
+
+    async def _process(self, records: Sequence[Record]) -> None:
         started = time.perf_counter()
         telemetry.BATCH_SIZE.labels(self.service).observe(len(records))
         items, poison = self._parse(records)

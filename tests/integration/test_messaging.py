@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -138,3 +139,28 @@ async def test_dlq_replay_re_drives_a_fixed_message(probe_service: ServiceRuntim
     assert "quantity" in letter.headers[dl.H_ERROR_MESSAGE]
     assert await replay(bootstrap, [letter], replacement=good.to_bytes()) == 1
     await eventually(lambda: _at_least(probe_service, good.data.order_id, 1), what="the fixed order applied")
+
+
+async def test_progress_reports_idle_only_once_every_record_is_applied_and_relayed(
+    probe_service: ServiceRuntime,
+) -> None:
+    settings = probe_service.settings
+    events = [checkout_order("S-progress") for _ in range(300)] + [checkout_order("S-progress", unique("refuse"))]
+    await publish_events(settings, topics.INGRESS_ORDERS, events)
+
+    async def idle() -> bool:
+        # Idle twice, 200 ms apart, with no batch applied between: a consumer re-fetches every
+        # ~20 ms, so a highwater stale from before the publish cannot pass both looks.
+        first = await probe_service.progress()
+        await asyncio.sleep(0.2)
+        second = await probe_service.progress()
+        return all((p["consumer_lag"], p["batches_in_flight"], p["outbox_unsent"]) == (0, 0, 0)
+                   for p in (first, second)) and first["batches_applied"] == second["batches_applied"]
+
+    await eventually(idle, what="the probe idle")
+    # Idle means done: every order applied, the refused one's dead letter already relayed.
+    applied_now: int = await probe_service.context.pool.fetchval(
+        "SELECT count(*) FROM applied WHERE order_id = ANY($1::text[])", [e.data.order_id for e in events]
+    )
+    assert applied_now == 300
+    assert (await probe_service.progress())["batches_applied"] >= 1
