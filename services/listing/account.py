@@ -123,6 +123,8 @@ class SellerListing:
     channel: FulfillmentChannel
     status: ListingStatus
     deactivated_by_enforcement: bool = False
+    paused: bool = False  # the seller paused it: it stays inactive whatever the account does
+    in_stock: bool = True  # units available: without them a listing is inactive (domain.md section 2)
 
 
 @dataclass(frozen=True)
@@ -132,26 +134,36 @@ class ListingChange:
     deactivated_by_enforcement: bool
 
 
+def blocks_listing(status: AccountStatus, channel: FulfillmentChannel) -> bool:
+    """An enforcement holds a listing of this channel inactive (restricted: merchant; suspended: all)."""
+    if status is AccountStatus.SUSPENDED:
+        return True
+    return status is AccountStatus.RESTRICTED and channel is FulfillmentChannel.MERCHANT
+
+
 def listing_changes(
     new_status: AccountStatus, listings: Iterable[SellerListing]
 ) -> tuple[ListingChange, ...]:
     """The listings to switch once the account is in `new_status`.
 
     Restricted: active merchant-fulfilled listings go inactive; suspended: every active listing;
-    active again: exactly the listings enforcement switched off (the ones the seller paused, or
-    the rules suppressed, stay as they are).
+    active again: exactly the listings enforcement switched off come back, unless the seller paused
+    one meanwhile or it has no stock (those stay inactive); the ones the seller paused, or the rules
+    suppressed, before stay as they are. The enforcement mark is cleared on every listing it is on.
     """
     if new_status is AccountStatus.RESTRICTED:
         return _deactivate(listing for listing in listings if listing.channel is FulfillmentChannel.MERCHANT)
     if new_status is AccountStatus.SUSPENDED:
         return _deactivate(listings)
     if new_status in {AccountStatus.ACTIVE, AccountStatus.REINSTATED}:
-        return tuple(
-            ListingChange(listing.listing_id, ListingStatus.ACTIVE, deactivated_by_enforcement=False)
-            for listing in listings
-            if listing.deactivated_by_enforcement and listing.status is ListingStatus.INACTIVE
-        )
+        return tuple(_restore(listing) for listing in listings if listing.deactivated_by_enforcement)
     return ()
+
+
+def _restore(listing: SellerListing) -> ListingChange:
+    buyable = listing.status is ListingStatus.INACTIVE and not listing.paused and listing.in_stock
+    status = ListingStatus.ACTIVE if buyable else listing.status
+    return ListingChange(listing.listing_id, status, deactivated_by_enforcement=False)
 
 
 def _deactivate(listings: Iterable[SellerListing]) -> tuple[ListingChange, ...]:

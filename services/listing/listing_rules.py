@@ -1,7 +1,7 @@
 """Listing content rules L1-L9 (domain.md section 2): pure checks, every broken rule named.
 
-Phrase rules match on word boundaries ("wholesale" is not "sale"); each pattern table is the one
-place to extend a rule.
+The phrase tables live in `listing_patterns` (the one place to extend a rule); this module applies
+them and checks titles, duplicates and field values.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
+from services.listing import listing_patterns as patterns
 from shared.events.common import Condition, FulfillmentChannel, PolicyCategory, Severity
 
 
@@ -108,87 +109,13 @@ ExistingListings = Collection[tuple[str, Condition]] | Callable[[str, Condition]
 DEFAULT_CONFIG = ListingRulesConfig()
 
 
-def _words(*phrases: str) -> list[re.Pattern[str]]:
-    """Phrases matched as whole words: nothing alphanumeric may touch either end."""
-    return [re.compile(rf"(?<!\w)(?:{phrase})(?!\w)", re.IGNORECASE) for phrase in phrases]
-
-
-_PROMOTIONAL = _words(
-    r"free\s+shipping",
-    r"best[\s-]?sellers?",
-    r"\#\s?1",
-    r"hot\s+items?",
-    r"(?:on\s+)?sale",
-    r"limited[\s-]+time",
-    r"100\s?%\s*guaranteed?",
-)
-_SALES_RANK = _words(
-    r"(?:best[\s-]?sellers?|sales)\s+rank(?:ing|ed)?",
-    r"top[\s-]?(?:sellers?|selling)",
-    r"\#\s?1\s+(?:in|on)",
-    r"number\s+(?:one|1)\s+(?:in|on)",
-    r"bsr",
-)
-_TLDS = "com|net|org|info|biz|io|co|uk|de|fr|es|it|nl|eu|ca|au|jp|cn|ru|shop|store|online|site|xyz|app|tv|ly"
-_CONTACT = [
-    *_words(
-        # e-mail, plain and spelled out: john@host.com, john [at] host [dot] com
-        r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}",
-        r"[\w.+-]+\s*[\[({]at[\])}]\s*[\w-]+\s*(?:[\[({]dot[\])}]|\.)\s*[a-z]{2,}",
-        r"https?://\S+",
-        r"www\.[\w-]+(?:\.[\w-]+)*",
-        r"[\w-]+\s*(?:[\[({]dot[\])}]|\sdot\s)\s*(?:com|net|org)",  # example dot com
-        r"(?:call|phone|tel|telephone|mobile|cell|whatsapp|sms|fax)[\s:.]*(?:(?:us|me)\s+)?(?:at\s+|on\s+)?"
-        r"\+?\d[\d\s()./-]{5,}\d",
-    ),
-    # A bare domain: the TLD in lower (or all upper) case, so "great.Net weight" is a typo, not a link.
-    re.compile(rf"(?<![\w@.-])[a-z0-9][\w-]*(?:\.[\w-]+)*\.(?-i:{_TLDS}|{_TLDS.upper()})(?![\w-])", re.I),
-    # Phones: international (+44 20 7946 0958), North American ((555) 123-4567), national (030/1234567).
-    re.compile(r"(?<![\w+])(?:\+|00)\d{1,3}[\s.-]?(?:\(\d{1,4}\)|\d{1,4})(?:[\s.-]?\d{2,4}){2,4}(?!\w)"),
-    re.compile(r"(?<![\w+])(?:1[\s.-])?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?!\w)"),
-    re.compile(r"(?<![\w+])(?:\(0\d{1,4}\)\s?|0\d{1,4}[\s./-])\d{3,4}[\s.-]?\d{3,4}(?!\w)"),
-]
-_OFFERS = [
-    *_words(
-        r"in[\s-]stock",
-        r"out\s+of\s+stock",
-        r"only\s+\d+\s+left",
-        r"limited\s+stock",
-        r"ships?\s+(?:today|tomorrow|same[\s-]day|next[\s-]day|free|fast|within|worldwide|in\s+\d+)",
-        r"dispatch(?:ed|es)?\s+(?:today|tomorrow|same[\s-]day|within)",
-        r"(?:same|next)[\s-]day\s+(?:shipping|delivery|dispatch)",
-        r"(?:free|fast|express|quick)\s+(?:shipping|delivery|dispatch|returns?)",
-        r"\d+\s?%\s+off",
-        r"buy\s+(?:one|1)\s+get\s+(?:one|1)",
-        r"bogo",
-        r"(?:usd|eur|gbp|cad|aud|jpy)\s?\d+(?:[.,]\d+)?",
-        r"\d+(?:[.,]\d+)?\s?(?:usd|eur|gbp|cad|aud|jpy)",
-    ),
-    re.compile(r"[$€£¥₹]\s?\d+(?:[.,]\d+)?|\d+(?:[.,]\d+)?\s?[$€£¥₹]"),
-]
-_REVIEWS = _words(
-    r"(?:leave|write|post|submit)\s+(?:us\s+|me\s+)?(?:an?\s+)?(?:[\w-]+\s+){0,2}(?:review|feedback|rating)s?",
-    r"give\s+(?:us|me)\s+(?:an?\s+)?(?:[\w-]+\s+){0,2}(?:reviews?|feedback|ratings?|stars?)",
-    r"please\s+(?:kindly\s+|do\s+)?(?:rate|review)\s+(?:us|me|our\s+\w+|this\s+(?:product|item|purchase))",
-    r"(?:rate|review)\s+us",
-    r"testimonials?",
-    r"rave\s+reviews?",
-    r"(?:5|five)[\s-]?stars?\s+(?:reviews?|ratings?|feedback)",
-    r"(?:customer|buyer|user)\s+reviews?",
-    r"(?:customers?|buyers?|clients?|users?|reviewers?)\s+(?:say|says|said|rave|raved|agree|love|loved)",
-    r"rated\s+\d(?:\.\d)?\s*(?:/\s*5|out\s+of\s+(?:5|five)|stars?)",
-    r"\d(?:\.\d)?\s+out\s+of\s+(?:5|five)\s+stars",
-)
-_TAG = re.compile(r"<\s*/?\s*[a-z][a-z0-9]*\b[^<>]*>|<!--|<![a-z]", re.IGNORECASE)
-_ALLOWED_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
-
 #: Phrase rules over text: (rule, patterns, what a match is, title only?).
 _PHRASE_RULES: tuple[tuple[Rule, list[re.Pattern[str]], str, bool], ...] = (
-    (Rule.L2, _PROMOTIONAL, "promotional claim", True),
-    (Rule.L3, _SALES_RANK, "sales-rank claim", False),
-    (Rule.L4, _CONTACT, "contact details or link", False),
-    (Rule.L5, _OFFERS, "price, stock or shipping offer", False),
-    (Rule.L7, _REVIEWS, "review or testimonial", False),
+    (Rule.L2, patterns.PROMOTIONAL, "promotional claim", True),
+    (Rule.L3, patterns.SALES_RANK, "sales-rank claim", False),
+    (Rule.L4, patterns.CONTACT, "contact details or link", False),
+    (Rule.L5, patterns.OFFERS, "price, stock or shipping offer", False),
+    (Rule.L7, patterns.REVIEWS, "review or testimonial", False),
 )
 
 
@@ -216,10 +143,10 @@ def _texts(draft: ListingDraft) -> Iterator[tuple[str, str]]:
         yield f"bullet_points[{index}]", bullet
 
 
-def _found(patterns: list[re.Pattern[str]], text: str) -> list[str]:
-    """What the patterns match, in text order; a match inside another one (a URL's host) is left out."""
+def _found(table: list[re.Pattern[str]], text: str) -> list[str]:
+    """What the table's patterns match, in text order; a match inside another one (a URL's host) is left out."""
     matches = sorted(
-        (match.span() for pattern in patterns for match in pattern.finditer(text)),
+        (match.span() for pattern in table for match in pattern.finditer(text)),
         key=lambda span: (span[0], -span[1]),
     )
     found: list[tuple[int, int]] = []
@@ -242,14 +169,14 @@ def _check_title(title: str, config: ListingRulesConfig) -> list[RuleBreach]:
 
 def _check_text(draft: ListingDraft) -> list[RuleBreach]:
     breaches = []
-    for rule, patterns, what, title_only in _PHRASE_RULES:
+    for rule, table, what, title_only in _PHRASE_RULES:
         for name, text in _texts(draft):
             if title_only and name != "title":
                 continue
-            if found := _found(patterns, text):
+            if found := _found(table, text):
                 breaches.append(RuleBreach(rule, name, f"{what}: {', '.join(map(repr, found))}"))
     for name, text in _texts(draft):
-        tags = [tag.group() for tag in _TAG.finditer(text) if not _ALLOWED_TAG.fullmatch(tag.group())]
+        tags = [tag.group() for tag in patterns.TAG.finditer(text) if not patterns.ALLOWED_TAG.fullmatch(tag.group())]
         if tags:
             breaches.append(RuleBreach(Rule.L6, name, f"HTML other than <br>: {', '.join(tags)}"))
     return breaches

@@ -102,6 +102,9 @@ class StockLine(Model):
     listing_id: Identifier = Field(description="The listing.")
     sku: Sku = Field(description="Its SKU.")
     quantity: Quantity = Field(description="Units, at least 1.")
+    handling_days: HandlingDays | None = Field(
+        default=None, description="The listing's handling days, on a reservation's lines: ship-by per line."
+    )
 
 
 class InventoryReserved(Payload):
@@ -111,7 +114,10 @@ class InventoryReserved(Payload):
     TOPICS: ClassVar[tuple[str, ...]] = _LISTING
 
     order_id: Identifier = Field(description="The order the stock is held for.")
-    lines: list[StockLine] = Field(min_length=1, max_length=100, description="Units reserved per listing.")
+    lines: list[StockLine] = Field(
+        min_length=1, max_length=100,
+        description="Units reserved: line i is the order's line i, its listing resolved (by id or SKU).",
+    )
     handling_days: HandlingDays = Field(description="The largest handling days of the lines: sets ship-by.")
 
 

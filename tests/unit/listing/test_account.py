@@ -7,6 +7,7 @@ from services.listing.account import (
     TransitionRefused,
     Trigger,
     apply_enforcement,
+    blocks_listing,
     decide_appeal,
     decide_review,
     listing_changes,
@@ -226,3 +227,45 @@ def test_restrict_then_suspend_then_reinstate_restores_the_listings_as_they_were
         apply(status)
 
     assert tuple(listings.values()) == LISTINGS
+
+
+def test_reinstatement_leaves_a_listing_the_seller_paused_meanwhile_inactive_and_clears_its_mark():
+    listing = SellerListing("paused-later", MERCHANT, ListingStatus.INACTIVE, deactivated_by_enforcement=True,
+                            paused=True)
+
+    assert listing_changes(A.REINSTATED, [listing]) == (
+        ListingChange("paused-later", ListingStatus.INACTIVE, deactivated_by_enforcement=False),
+    )
+
+
+def test_reinstatement_leaves_a_listing_without_stock_inactive():
+    listing = SellerListing("sold-out", MARKETPLACE, ListingStatus.INACTIVE, deactivated_by_enforcement=True,
+                            in_stock=False)
+
+    assert listing_changes(A.REINSTATED, [listing]) == (
+        ListingChange("sold-out", ListingStatus.INACTIVE, deactivated_by_enforcement=False),
+    )
+
+
+def test_reinstatement_clears_the_mark_of_a_listing_suppressed_meanwhile_and_leaves_it_suppressed():
+    listing = SellerListing("fixed-badly", MERCHANT, ListingStatus.SUPPRESSED, deactivated_by_enforcement=True)
+
+    assert listing_changes(A.REINSTATED, [listing]) == (
+        ListingChange("fixed-badly", ListingStatus.SUPPRESSED, deactivated_by_enforcement=False),
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "channel", "blocked"),
+    [
+        (A.SUSPENDED, MARKETPLACE, True),
+        (A.SUSPENDED, MERCHANT, True),
+        (A.RESTRICTED, MERCHANT, True),
+        (A.RESTRICTED, MARKETPLACE, False),
+        (A.WARNED, MERCHANT, False),
+        (A.ACTIVE, MERCHANT, False),
+        (A.REINSTATED, MERCHANT, False),
+    ],
+)
+def test_an_enforcement_holds_the_listings_of_the_channels_it_closes(status, channel, blocked):
+    assert blocks_listing(status, channel) is blocked
