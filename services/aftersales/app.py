@@ -13,6 +13,6 @@ SPEC = ServiceSpec(
     description="Buyer messages, returns, refunds, A-to-z claims, chargebacks, feedback and reviews.",
     migrations=Path(__file__).parent / "migrations",
     inputs=(topics.INGRESS_BUYER, topics.ORDER_EVENTS, topics.FULFILLMENT_EVENTS, topics.CLOCK_EVENTS),
-    make_handler=lambda ctx: handlers.events,
+    make_handler=handlers.make_handler,
     routers=(handlers.router,),
 )

@@ -102,7 +102,8 @@ PHONES: Final = (
 REFERENCE_NUMBER: Final = re.compile(
     r"\b(?:tracking|track|waybill|awb|order|invoice|receipt|reference|ref|rma|return|case|claim|sku|asin"
     r"|isbn|upc|ean|gtin|model|part|serial|lot|batch)"
-    r"(?:\s*(?:number|no\.?|id|code|#))?\s*(?:is\s+)?[:#]?\s*[a-z0-9][a-z0-9-]{2,}(?:\s\d{2,})*",
+    # The number may be written in groups ("1Z 999 AA1 01 2345 6784"): each further group has a digit.
+    r"(?:\s*(?:number|no\.?|id|code|#))?\s*(?:is\s+)?[:#]?\s*[a-z0-9][a-z0-9-]{1,}(?:\s(?=[a-z]*\d)[a-z0-9]{2,})*",
     re.IGNORECASE,
 )
 
@@ -139,8 +140,9 @@ MARKETING: Final = _compile(
 
 # --- M4-M8 reviews and feedback -------------------------------------------------------------------
 
-# A review as a thing; "we will review your return" is a verb, not a review.
+# A review as a thing; "we will review your return" and "we'll review it" are the seller's verb, not a review.
 _REVIEW: Final = (
+    r"(?<!\bwill\s)(?<!'ll\s)(?<!\bshall\s)(?<!\bwe\s)(?<!\bi\s)"
     r"\b(?:reviews?|feedback|ratings?|stars?|rate\s+us)\b"
     r"(?!\s+(?:your|the)\s+(?:returns?|requests?|case|claim|photos?|pictures?|images?|order|issue|message"
     r"|details?|information)\b)"

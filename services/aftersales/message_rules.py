@@ -76,13 +76,16 @@ DEFAULT_MESSAGE_POLICY: Final = MessagePolicy()
 
 _INVISIBLE: Final = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
 _SPACES: Final = re.compile(r"[^\S\n]+")
-_QUOTES: Final = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+_SYMBOLS: Final = str.maketrans({
+    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+    "\u2605": " star ", "\u2606": " star ", "\u2b50": " star ",  # "5\u2605" is "5 stars"
+})
 
 
 def normalise(text: str) -> str:
-    """Undo the cheap disguises: full-width letters, zero-width characters, curly quotes, odd spaces."""
+    """Undo the cheap disguises: full-width letters, zero-width characters, curly quotes, star symbols, odd spaces."""
     text = unicodedata.normalize("NFKC", text)
-    text = _INVISIBLE.sub("", text).translate(_QUOTES)
+    text = _INVISIBLE.sub("", text).translate(_SYMBOLS)
     return _SPACES.sub(" ", text)
 
 

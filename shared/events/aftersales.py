@@ -36,6 +36,11 @@ class MessageReceived(Payload):
     received_at: UtcDatetime = Field(description="When it arrived: the response metric's attribution date.")
     needs_reply: bool = Field(description="False when the buyer marked it no-reply-needed.")
     due_by: UtcDatetime | None = Field(default=None, description="Reply deadline; null if none.")
+    marked_no_reply_needed_at: UtcDatetime | None = Field(
+        default=None,
+        description="Set when the seller marked the message no-reply-needed after it arrived: this event then "
+        "replaces the earlier message.received of the same message_id (needs_reply false, no due_by).",
+    )
 
     @model_validator(mode="after")
     def _deadline(self) -> Self:
@@ -101,6 +106,9 @@ class ReturnAuthorized(_ReturnFacts):
     TOPICS: ClassVar[tuple[str, ...]] = _AFTERSALES
 
     answered_at: UtcDatetime = Field(description="When the seller answered; late if after answer_by.")
+    answered_late: bool | None = Field(
+        default=None, description="True when this first answer came after answer_by (return dissatisfaction)."
+    )
 
 
 class ReturnRejected(_ReturnFacts):
@@ -111,6 +119,9 @@ class ReturnRejected(_ReturnFacts):
 
     answered_at: UtcDatetime = Field(description="When the seller answered; late if after answer_by.")
     reason: ShortText = Field(description="Why the seller rejected it.")
+    answered_late: bool | None = Field(
+        default=None, description="True when this first answer came after answer_by (return dissatisfaction)."
+    )
 
 
 class ReturnReceived(_ReturnFacts):
@@ -139,6 +150,24 @@ class RefundIssued(OrderFacts):
     claim_id: Identifier | None = Field(
         default=None,
         description="The A-to-z claim open when refunded (a seller refund after a claim is a defect).",
+    )
+    claim_counts_against_seller: bool | None = Field(
+        default=None,
+        description="With claim_id: whether that claim counts against the seller now. The latest of a claim's "
+        "claim.decided and refund.issued events says whether it counts.",
+    )
+    return_requested_at: UtcDatetime | None = Field(
+        default=None, description="With return_id: when that return was requested (the return metric's date)."
+    )
+    return_answered_late: bool | None = Field(
+        default=None,
+        description="With return_id: the return's first answer (authorize, reject, or this refund) came after "
+        "its 48-hour deadline.",
+    )
+    rejected_return_refunded_by_claim: bool | None = Field(
+        default=None,
+        description="With return_id: the seller had rejected the return and a claim refunds it now "
+        "(return dissatisfaction).",
     )
 
     @model_validator(mode="after")

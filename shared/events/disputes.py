@@ -119,3 +119,5 @@ class FeedbackRemoved(OrderFacts):
     stars: Stars = Field(description="Its stars.")
     left_at: UtcDatetime = Field(description="When it had been left.")
     removed_at: UtcDatetime = Field(description="When it was removed.")
+    removed_by: Identifier | None = Field(default=None, description="`buyer` or `operator`, when known.")
+    reason: ShortText | None = Field(default=None, description="Why it was removed, when given.")

@@ -1,5 +1,4 @@
-"""After-sales life cycles (domain.md section 5): messages, returns, refunds, claims, chargebacks,
-feedback."""
+"""After-sales life cycles (domain.md section 5): messages, returns and refunds."""
 
 from __future__ import annotations
 
@@ -11,33 +10,17 @@ from enum import StrEnum
 import pytest
 
 from services.aftersales.domain import (
-    CHARGEBACK_TRANSITIONS,
-    CLAIM_TRANSITIONS,
-    FEEDBACK_TRANSITIONS,
     MESSAGE_TRANSITIONS,
     RETURN_TRANSITIONS,
     AftersalesPolicy,
     BuyerMessage,
-    Chargeback,
-    Claim,
-    ClaimStatus,
-    Feedback,
     MessageStatus,
     OrderRefunds,
-    Refused,
     Return,
     ReturnStatus,
-    auto_funding,
-    chargeback_counts_as_defect,
-    claim_counts_as_defect,
 )
-from shared.events.common import (
-    ChargebackOutcome,
-    ChargebackReason,
-    ClaimOutcome,
-    ClaimReason,
-    RefundInitiator,
-)
+from services.aftersales.lifecycle import Refused, RefusedTransition
+from shared.events.common import RefundInitiator
 
 FRIDAY = datetime(2025, 3, 7, 18, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -100,11 +83,18 @@ def test_a_message_received_as_no_reply_needed_starts_that_way() -> None:
     assert message.status is MessageStatus.NO_REPLY_NEEDED
 
 
-def test_replying_twice_to_a_message_is_refused() -> None:
+def test_replying_twice_to_a_message_is_a_refused_transition() -> None:
     message = BuyerMessage.receive("m-1", "o-1", at=FRIDAY)
     message.reply(at=FRIDAY + HOUR)
-    with pytest.raises(Refused):
+    with pytest.raises(RefusedTransition, match="replied: it cannot become replied"):
         message.reply(at=FRIDAY + 2 * HOUR)
+
+
+def test_the_wire_deadline_is_empty_when_no_reply_is_needed() -> None:
+    assert BuyerMessage.receive("m-1", "o-1", at=FRIDAY).reply_due_by == FRIDAY + 24 * HOUR
+    quiet = BuyerMessage.receive("m-2", "o-1", at=FRIDAY, needs_reply=False)
+    assert quiet.reply_due_by is None
+    assert quiet.due_by == FRIDAY + 24 * HOUR  # still computed, never sent
 
 
 def test_a_reply_before_the_message_arrived_is_refused() -> None:
@@ -130,6 +120,11 @@ def test_a_return_requested_on_day_30_after_delivery_is_accepted() -> None:
 def test_a_return_requested_on_day_31_after_delivery_is_refused_with_the_reason() -> None:
     with pytest.raises(Refused, match="31 days after delivery: the window is 30 days"):
         Return.request("r-1", "o-1", delivered_at=FRIDAY, at=FRIDAY + 31 * DAY)
+
+
+def test_a_started_day_counts_when_a_late_return_is_refused() -> None:
+    with pytest.raises(Refused, match="31 days after delivery"):
+        Return.request("r-1", "o-1", delivered_at=FRIDAY, at=FRIDAY + 30 * DAY + HOUR)
 
 
 def test_a_return_requested_before_delivery_is_refused() -> None:
@@ -234,6 +229,12 @@ def test_a_refund_above_what_was_paid_is_refused() -> None:
         _issue(_refunds(), "rf-1", "50.01")
 
 
+def test_a_refund_above_what_was_paid_is_a_broken_rule_not_a_refused_transition() -> None:
+    with pytest.raises(Refused) as refused:
+        _issue(_refunds(), "rf-1", "60.00")
+    assert not isinstance(refused.value, RefusedTransition)
+
+
 def test_refunds_above_what_was_paid_all_together_are_refused() -> None:
     refunds = _refunds()
     _issue(refunds, "rf-1", "30.00")
@@ -260,200 +261,6 @@ def test_the_same_refund_issued_twice_is_refused() -> None:
         _issue(refunds, "rf-1", "10")
 
 
-# --- claims ---------------------------------------------------------------------------------------
-
-G_SELLER = ClaimOutcome.GRANTED_SELLER_FUNDED
-G_MARKET = ClaimOutcome.GRANTED_MARKETPLACE_FUNDED
-DENIED = ClaimOutcome.DENIED
-WITHDRAWN = ClaimOutcome.WITHDRAWN
-
-
-@pytest.mark.parametrize(
-    ("outcome", "refunded_after_filing", "cancelled_by_seller", "reversed", "counts"),
-    [
-        (G_SELLER, False, False, False, True),
-        (G_MARKET, False, False, False, False),
-        (DENIED, False, False, False, False),
-        (WITHDRAWN, False, False, False, False),
-        (None, False, False, False, False),  # still open
-        (None, True, False, False, True),  # the seller refunded after the claim was filed
-        (DENIED, True, False, False, True),
-        (None, False, True, False, True),  # the order was cancelled by the seller
-        (DENIED, False, True, False, True),
-        (WITHDRAWN, True, False, False, False),  # withdrawn: nothing left to count
-        (G_MARKET, True, False, False, False),
-        (G_SELLER, False, False, True, False),  # an appeal reversed the grant
-        (G_SELLER, True, True, True, False),
-    ],
-)
-def test_whether_a_claim_counts_as_a_defect(
-    outcome: ClaimOutcome | None,
-    refunded_after_filing: bool,
-    cancelled_by_seller: bool,
-    reversed: bool,
-    counts: bool,
-) -> None:
-    assert (
-        claim_counts_as_defect(
-            outcome,
-            refunded_after_filing=refunded_after_filing,
-            cancelled_by_seller=cancelled_by_seller,
-            reversed=reversed,
-        )
-        is counts
-    )
-
-
-@pytest.mark.parametrize(
-    ("reason", "on_time", "tracking_valid", "funding"),
-    [
-        (ClaimReason.NOT_RECEIVED, True, True, G_MARKET),
-        (ClaimReason.NOT_RECEIVED, False, True, G_SELLER),
-        (ClaimReason.NOT_RECEIVED, True, False, G_SELLER),
-        (ClaimReason.NOT_AS_DESCRIBED, True, True, G_SELLER),
-        (ClaimReason.RETURN_NOT_REFUNDED, True, True, G_SELLER),
-        (ClaimReason.OTHER, True, True, G_SELLER),
-    ],
-)
-def test_the_marketplace_funds_a_delivery_claim_when_the_seller_shipped_on_time_with_valid_tracking(
-    reason: ClaimReason, on_time: bool, tracking_valid: bool, funding: ClaimOutcome
-) -> None:
-    assert auto_funding(reason, on_time, tracking_valid) is funding
-
-
-def _claim(*, cancelled_by_seller: bool = False) -> Claim:
-    return Claim.file(
-        "c-1", "o-1", ClaimReason.NOT_RECEIVED, at=FRIDAY, cancelled_by_seller=cancelled_by_seller
-    )
-
-
-@pytest.mark.parametrize(
-    ("outcome", "status", "counts"),
-    [
-        (G_SELLER, ClaimStatus.DECIDED, True),
-        (G_MARKET, ClaimStatus.DECIDED, False),
-        (DENIED, ClaimStatus.DECIDED, False),
-        (WITHDRAWN, ClaimStatus.WITHDRAWN, False),
-    ],
-)
-def test_deciding_a_claim_sets_its_outcome_and_whether_it_counts(
-    outcome: ClaimOutcome, status: ClaimStatus, counts: bool
-) -> None:
-    claim = _claim()
-    claim.decide(outcome, at=FRIDAY + DAY)
-    assert (claim.status, claim.outcome, claim.counts_as_defect) == (status, outcome, counts)
-
-
-def test_a_seller_refund_after_the_claim_was_filed_makes_it_a_defect() -> None:
-    claim = _claim()
-    claim.record_seller_refund(at=FRIDAY - HOUR)
-    assert not claim.counts_as_defect
-    claim.record_seller_refund(at=FRIDAY + HOUR)
-    assert claim.counts_as_defect
-
-
-def test_a_claim_on_an_order_the_seller_cancelled_is_a_defect() -> None:
-    assert _claim(cancelled_by_seller=True).counts_as_defect
-
-
-def test_an_appeal_that_reverses_a_grant_removes_the_defect() -> None:
-    claim = _claim()
-    claim.decide(G_SELLER, at=FRIDAY + DAY)
-    claim.reverse_on_appeal(G_MARKET, at=FRIDAY + 5 * DAY)
-    assert claim.status is ClaimStatus.REVERSED
-    assert (claim.reversed_outcome, claim.outcome) == (G_SELLER, G_MARKET)
-    assert not claim.counts_as_defect
-
-
-def test_a_denied_claim_cannot_be_reversed_on_appeal() -> None:
-    claim = _claim()
-    claim.decide(DENIED, at=FRIDAY + DAY)
-    with pytest.raises(Refused, match="only a grant"):
-        claim.reverse_on_appeal(G_MARKET, at=FRIDAY + 2 * DAY)
-
-
-def test_a_claim_cannot_be_decided_twice_nor_after_withdrawal() -> None:
-    claim = _claim()
-    claim.decide(DENIED, at=FRIDAY + DAY)
-    with pytest.raises(Refused):
-        claim.decide(G_SELLER, at=FRIDAY + 2 * DAY)
-    withdrawn = _claim()
-    withdrawn.withdraw(at=FRIDAY + HOUR)
-    with pytest.raises(Refused):
-        withdrawn.decide(G_SELLER, at=FRIDAY + DAY)
-
-
-def test_a_claim_decided_before_it_was_filed_is_refused() -> None:
-    with pytest.raises(Refused, match="before"):
-        _claim().decide(DENIED, at=FRIDAY - MINUTE)
-
-
-# --- chargebacks ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("reason", "outcome", "counts"),
-    [
-        (ChargebackReason.NOT_RECEIVED, ChargebackOutcome.SELLER_LOST, True),
-        (ChargebackReason.NOT_AS_DESCRIBED, ChargebackOutcome.SELLER_LOST, True),
-        (ChargebackReason.FRAUD, ChargebackOutcome.SELLER_LOST, False),
-        (ChargebackReason.NOT_RECEIVED, ChargebackOutcome.SELLER_WON, False),
-        (ChargebackReason.NOT_AS_DESCRIBED, ChargebackOutcome.SELLER_WON, False),
-        (ChargebackReason.FRAUD, ChargebackOutcome.SELLER_WON, False),
-        (ChargebackReason.NOT_RECEIVED, None, False),  # undecided
-    ],
-)
-def test_only_a_lost_service_chargeback_counts_as_a_defect(
-    reason: ChargebackReason, outcome: ChargebackOutcome | None, counts: bool
-) -> None:
-    assert chargeback_counts_as_defect(reason, outcome) is counts
-
-
-def test_a_chargeback_is_decided_once() -> None:
-    chargeback = Chargeback.file("cb-1", "o-1", ChargebackReason.NOT_RECEIVED, at=FRIDAY)
-    assert not chargeback.counts_as_defect
-    chargeback.decide(ChargebackOutcome.SELLER_LOST, at=FRIDAY + DAY)
-    assert chargeback.counts_as_defect
-    with pytest.raises(Refused):
-        chargeback.decide(ChargebackOutcome.SELLER_WON, at=FRIDAY + 2 * DAY)
-
-
-# --- feedback -------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("stars", "negative"), [(1, True), (2, True), (3, False), (4, False), (5, False)])
-def test_feedback_of_1_or_2_stars_is_negative_and_a_defect(stars: int, negative: bool) -> None:
-    feedback = Feedback.receive("f-1", "o-1", stars, at=FRIDAY, existing=None)
-    assert feedback.negative is negative
-    assert feedback.counts_as_defect is negative
-
-
-@pytest.mark.parametrize("stars", [0, 6, -1])
-def test_feedback_outside_1_to_5_stars_is_refused(stars: int) -> None:
-    with pytest.raises(Refused, match="between 1 and 5"):
-        Feedback.receive("f-1", "o-1", stars, at=FRIDAY, existing=None)
-
-
-def test_a_second_feedback_for_an_order_is_refused() -> None:
-    first = Feedback.receive("f-1", "o-1", 5, at=FRIDAY, existing=None)
-    with pytest.raises(Refused, match="already has feedback f-1: one per order"):
-        Feedback.receive("f-2", "o-1", 1, at=FRIDAY + DAY, existing=first)
-
-
-def test_removed_feedback_does_not_count() -> None:
-    feedback = Feedback.receive("f-1", "o-1", 1, at=FRIDAY, existing=None)
-    feedback.remove(at=FRIDAY + DAY)
-    assert feedback.negative
-    assert not feedback.counts_as_defect
-    with pytest.raises(Refused):
-        feedback.remove(at=FRIDAY + 2 * DAY)
-
-
-def test_what_counts_as_negative_feedback_is_a_setting() -> None:
-    policy = AftersalesPolicy(negative_feedback_max_stars=3)
-    assert Feedback.receive("f-1", "o-1", 3, at=FRIDAY, existing=None, policy=policy).negative
-
-
 # --- the tables -----------------------------------------------------------------------------------
 
 
@@ -462,9 +269,6 @@ def test_what_counts_as_negative_feedback_is_a_setting() -> None:
     [
         MESSAGE_TRANSITIONS,
         RETURN_TRANSITIONS,
-        CLAIM_TRANSITIONS,
-        CHARGEBACK_TRANSITIONS,
-        FEEDBACK_TRANSITIONS,
     ],
 )
 def test_every_status_has_a_row_in_its_transition_table(table: Mapping[StrEnum, frozenset[StrEnum]]) -> None:

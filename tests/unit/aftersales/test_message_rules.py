@@ -56,6 +56,12 @@ ORDINARY = [
     "If you are happy with the replacement, no action is needed.",
     "We updated the listing based on your feedback.",
     "We wish you a happy day. You can order more units if you need.",
+    # Found while wiring the service: a grouped tracking number is not a phone number (was M2), and the
+    # seller reviewing something is not a review (was M4, a high-severity violation).
+    "Tracking number: 1Z 999 AA1 01 2345 6784",
+    "Could you send us a photo? Our team will review it and refund you.",
+    "Send a photo and we'll review it, then refund you in full.",
+    "Thanks for the 5 star review!",
 ]
 
 
@@ -138,6 +144,7 @@ def test_an_email_address_breaks_m2_and_not_m1(text: str) -> None:
         "WhatsApp: 5551234567",
         "call me on 555 1234",
         "my number: +33 6 12 34 56 78",
+        "Tracking 1Z999AA1 is late, call 555 123 4567",
     ],
 )
 def test_a_phone_number_breaks_m2(text: str) -> None:
@@ -176,6 +183,8 @@ def test_marketing_breaks_m3(text: str) -> None:
         "Post your review and we reimburse the shipping",
         "Any rating earns you a 20% discount",
         "Leave feedback & get 10% back",
+        "If you review us we will refund the shipping.",
+        "Review us and we refund you.",
     ],
 )
 def test_an_incentive_for_a_review_breaks_m4(text: str) -> None:
@@ -193,6 +202,8 @@ def test_an_incentive_for_a_review_breaks_m4(text: str) -> None:
         "Only happy customers should leave a review",
         "If everything is fine, please leave us feedback",
         "Please do not leave a bad review.",
+        "Leave 5\u2605 please",
+        "Leave us 5 \u2b50!",
     ],
 )
 def test_asking_for_a_positive_review_or_only_happy_reviews_breaks_m5(text: str) -> None:

@@ -1,0 +1,164 @@
+"""The consumer's use cases: keep the order read model, apply or park each ingress item, run deadlines.
+
+One batch is one transaction (the consumer's). Order and shipment events are folded first, set-based,
+so an item that arrives in the same batch as its order finds it; then the items waiting for those
+orders are applied in arrival order; then the batch's other events in order. An item for an order
+not known yet is parked (in this transaction, with its record) and applied when the order arrives,
+or dead-lettered from a clock tick once it has waited `park_for` of business time: never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import asyncpg
+
+from services.aftersales import claims, feedback, messages, read_model, repository, returns
+from services.aftersales.domain import AftersalesPolicy
+from services.aftersales.read_model import ORDER_FACTS, KnownOrder, NotYet, Parked
+from shared import business_clock, telemetry
+from shared.db import TRANSIENT_DB_ERRORS
+from shared.events import Event, parse_event
+from shared.events.clock import ClockTicked
+from shared.events.ingress import (
+    AtozClaimDecided,
+    BankChargebackDecided,
+    BankChargebackFiled,
+    BuyerClaimFiled,
+    BuyerClaimWithdrawn,
+    BuyerFeedbackLeft,
+    BuyerFeedbackRemoved,
+    BuyerMessageSent,
+    BuyerReturnRequested,
+    BuyerReviewPosted,
+)
+from shared.events.order import OrderPiiErased
+from shared.messaging import dead_letters, inbox
+from shared.messaging.consumer import Incoming, Unprocessable, handling
+
+log = logging.getLogger(__name__)
+
+IngressCase = Callable[[asyncpg.Connection, Event[Any], KnownOrder | None, AftersalesPolicy], Awaitable[None]]
+
+#: Every ingress type this service applies, and whether it waits for its order. A review is about a
+#: listing: its order id only marks a verified purchase, so it never waits.
+INGRESS: Final[Mapping[str, tuple[IngressCase, bool]]] = {
+    BuyerMessageSent.EVENT_TYPE: (messages.receive_message, True),
+    BuyerReturnRequested.EVENT_TYPE: (returns.request_return, True),
+    BuyerFeedbackLeft.EVENT_TYPE: (feedback.leave_feedback, True),
+    BuyerFeedbackRemoved.EVENT_TYPE: (feedback.on_buyer_removal, True),
+    BuyerReviewPosted.EVENT_TYPE: (feedback.post_review, False),
+    BuyerClaimFiled.EVENT_TYPE: (claims.file_claim, True),
+    BuyerClaimWithdrawn.EVENT_TYPE: (claims.withdraw_claim, True),
+    AtozClaimDecided.EVENT_TYPE: (claims.on_atoz_decision, True),
+    BankChargebackFiled.EVENT_TYPE: (claims.file_chargeback, True),
+    BankChargebackDecided.EVENT_TYPE: (claims.decide_chargeback, True),
+}
+
+
+class ParkingExpired(Unprocessable):
+    """An item waited `park_for` for its order (or its delivery) and is dead-lettered."""
+
+
+async def apply_item(conn: asyncpg.Connection, event: Event[Any], policy: AftersalesPolicy) -> None:
+    """Apply one ingress item; NotYet when its order (or, for a return, the delivery) is not known yet."""
+    case, waits_for_order = INGRESS[event.type]
+    order_id: str | None = getattr(event.data, "order_id", None)
+    order = None
+    if waits_for_order and order_id is not None:
+        order = await read_model.known_order(conn, event.sellerid, order_id)
+        if order is None:
+            raise NotYet("order")
+    await case(conn, event, order, policy)
+
+
+@dataclass(frozen=True)
+class AftersalesConsumer:
+    """The batch handler: `await consumer(conn, batch)` inside the consumer's transaction."""
+
+    policy: AftersalesPolicy
+    group: str  # the consumer group, named in dead letters
+
+    async def __call__(self, conn: asyncpg.Connection, batch: Sequence[Incoming]) -> None:
+        facts = [item.event for item in batch if isinstance(item.event.data, ORDER_FACTS)]
+        if facts:
+            touched = await read_model.apply_facts(conn, facts)
+            await self.release(conn, touched)
+        for item in batch:
+            data = item.event.data
+            if isinstance(data, ORDER_FACTS):
+                continue
+            with handling(item):
+                if item.event.type in INGRESS:
+                    await self.receive(conn, item)
+                elif isinstance(data, ClockTicked):
+                    await self.tick(conn, data.now)
+                elif isinstance(data, OrderPiiErased):
+                    await read_model.erase_texts(conn, item.event.sellerid, data.order_id)
+
+    async def receive(self, conn: asyncpg.Connection, item: Incoming) -> None:
+        try:
+            await apply_item(conn, item.event, self.policy)
+        except NotYet as waiting:
+            await self.park(conn, item, waiting.waiting_for)
+
+    async def park(self, conn: asyncpg.Connection, item: Incoming, waiting_for: str) -> None:
+        event = item.event
+        order_id: str = event.data.order_id
+        now = await business_clock.current(conn)
+        parked_at = max(event.time, now) if now is not None else event.time
+        parked = await read_model.park(
+            conn, seller_id=event.sellerid, order_id=order_id, waiting_for=waiting_for, event_id=event.id,
+            event_type=event.type, record=item.record, logical_topic=item.topic, parked_at=parked_at,
+            expires_at=parked_at + self.policy.park_for,
+        )
+        log.info("item parked", extra={"order_id": order_id, "waiting_for": waiting_for, "new": parked})
+
+    async def release(self, conn: asyncpg.Connection, touched: Sequence[tuple[str, str]]) -> None:
+        """Apply the items waiting for these orders, in arrival order; each alone (a savepoint)."""
+        for parked in await read_model.parked_for(conn, touched):
+            try:
+                item = Incoming(parse_event(parked.record.value, topic=parked.logical_topic), parked.record,
+                                parked.logical_topic)
+                with handling(item):
+                    async with conn.transaction():
+                        await apply_item(conn, item.event, self.policy)
+            except NotYet as waiting:
+                if waiting.waiting_for != parked.waiting_for:
+                    await read_model.wait_for(conn, parked.id, waiting.waiting_for)
+                continue  # still waiting
+            except TRANSIENT_DB_ERRORS:
+                raise
+            except Exception as error:
+                reason = str(error) if isinstance(error, Unprocessable) else f"{type(error).__name__}: {error}"
+                await self.dead_letter(conn, parked, error, reason)
+            await read_model.unpark(conn, parked.id)
+
+    async def tick(self, conn: asyncpg.Connection, now: datetime) -> None:
+        """Deadlines up to `now`: overdue replies and returns recorded; items that waited too long dead-lettered."""
+        overdue = await repository.mark_overdue(conn, now)
+        expired = await read_model.expire_parked(conn, now)
+        for parked in expired:
+            reason = _expiry_reason(parked, self.policy.park_for)
+            await self.dead_letter(conn, parked, ParkingExpired(reason), reason)
+        if any(overdue.values()) or expired:
+            log.info("deadlines passed", extra={"now": now.isoformat(), **overdue, "parked_expired": len(expired)})
+
+    async def dead_letter(self, conn: asyncpg.Connection, parked: Parked, error: BaseException, reason: str) -> None:
+        letter = dead_letters.DeadLetter(record=parked.record, logical_topic=parked.logical_topic, group=self.group,
+                                         error_type=type(error).__name__, reason=reason)
+        if await inbox.claim(conn, [letter.dedupe_id], [letter.logical_topic]):  # a record is dead-lettered once
+            await dead_letters.stage(conn, [letter])
+            telemetry.DEAD_LETTERED.labels("aftersales", letter.logical_topic).inc()
+        log.error("parked item dead-lettered", extra={"order_id": parked.order_id, "reason": reason})
+
+
+def _expiry_reason(parked: Parked, waited: timedelta) -> str:
+    days = f"{waited / timedelta(days=1):g} days"
+    if parked.waiting_for == "delivery":
+        return f"order {parked.order_id} not delivered within {days}: a return needs a delivered order"
+    return f"order {parked.order_id} unknown: no order.placed or order.confirmed within {days}"
