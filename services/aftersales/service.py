@@ -20,7 +20,7 @@ import asyncpg
 from services.aftersales import claims, feedback, messages, read_model, repository, returns
 from services.aftersales.domain import AftersalesPolicy
 from services.aftersales.read_model import ORDER_FACTS, KnownOrder, NotYet, Parked
-from shared import business_clock, telemetry
+from shared import business_clock
 from shared.db import TRANSIENT_DB_ERRORS
 from shared.events import Event, parse_event
 from shared.events.clock import ClockTicked
@@ -37,7 +37,7 @@ from shared.events.ingress import (
     BuyerReviewPosted,
 )
 from shared.events.order import OrderPiiErased
-from shared.messaging import dead_letters, inbox
+from shared.messaging import dead_letters
 from shared.messaging.consumer import Incoming, Unprocessable, handling
 
 log = logging.getLogger(__name__)
@@ -151,9 +151,7 @@ class AftersalesConsumer:
     async def dead_letter(self, conn: asyncpg.Connection, parked: Parked, error: BaseException, reason: str) -> None:
         letter = dead_letters.DeadLetter(record=parked.record, logical_topic=parked.logical_topic, group=self.group,
                                          error_type=type(error).__name__, reason=reason)
-        if await inbox.claim(conn, [letter.dedupe_id], [letter.logical_topic]):  # a record is dead-lettered once
-            await dead_letters.stage(conn, [letter])
-            telemetry.DEAD_LETTERED.labels("aftersales", letter.logical_topic).inc()
+        await dead_letters.stage_once(conn, [letter], service="aftersales")
         log.error("parked item dead-lettered", extra={"order_id": parked.order_id, "reason": reason})
 
 

@@ -200,14 +200,7 @@ class BatchProcessor:
                 telemetry.MESSAGES_HANDLED.labels(self.service, item.topic).inc()
 
     async def _stage_dead_letters(self, conn: asyncpg.Connection, letters: list[dead_letters.DeadLetter]) -> None:
-        if not letters:
-            return
-        # Claim each record's place in its partition: a redelivered poison record is dead-lettered once.
-        fresh = await inbox.claim(conn, [d.dedupe_id for d in letters], [d.logical_topic for d in letters])
-        fresh_letters = [d for d in letters if d.dedupe_id in fresh]
-        await dead_letters.stage(conn, fresh_letters)
-        for letter in fresh_letters:
-            telemetry.DEAD_LETTERED.labels(self.service, letter.logical_topic).inc()
+        await dead_letters.stage_once(conn, letters, service=self.service)
 
     async def _retrying_transient(self, attempt: Callable[[], Awaitable[None]]) -> None:
         delay = 0.1

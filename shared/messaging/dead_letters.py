@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from shared import telemetry
 from shared.events import topics
+from shared.messaging import inbox
 from shared.messaging.outbox import OutboxRow, stage_rows
 
 if TYPE_CHECKING:
@@ -62,5 +64,14 @@ class DeadLetter:
         return OutboxRow(topics.dlq_topic(self.logical_topic), key, self.record.value, self.headers())
 
 
-async def stage(conn: asyncpg.Connection, letters: list[DeadLetter]) -> int:
-    return await stage_rows(conn, [letter.row() for letter in letters])
+async def stage_once(conn: asyncpg.Connection, letters: list[DeadLetter], *, service: str) -> list[DeadLetter]:
+    """Stage dead letters in the caller's transaction, each record once: its place in its partition is
+    claimed in the inbox, so a redelivered poison record is not dead-lettered twice."""
+    if not letters:
+        return []
+    fresh_ids = await inbox.claim(conn, [d.dedupe_id for d in letters], [d.logical_topic for d in letters])
+    fresh = [d for d in letters if d.dedupe_id in fresh_ids]
+    await stage_rows(conn, [letter.row() for letter in fresh])
+    for letter in fresh:
+        telemetry.DEAD_LETTERED.labels(service, letter.logical_topic).inc()
+    return fresh
