@@ -1,5 +1,5 @@
-"""Shipments (domain.md section 4): confirmation, carrier scans, tracking validity, delivery, the
-overdue decision and the erasure of the ship-to address.
+"""Shipments (domain.md section 4): confirmation, carrier scans, tracking validity and delivery.
+The order a shipment belongs to (its lines, deadlines and address) is `orders.OrderToShip`.
 
 Pure: no I/O and no clock, every time is passed in. Refused steps raise `ShipmentError` before
 changing anything. Methods return the events they cause.
@@ -8,10 +8,17 @@ changing anything. Methods return the events they cause.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypedDict
 
+from services.fulfillment.domain_events import (
+    ShipmentConfirmed,
+    ShipmentDelivered,
+    ShipmentEvent,
+    ShipmentTrackingUpdated,
+    ShipmentTrackingValidated,
+)
 from services.fulfillment.tracking import (
     DEFAULT_TRACKING_POLICY,
     TrackingPolicy,
@@ -20,6 +27,7 @@ from services.fulfillment.tracking import (
     decide_tracking_status,
     marketplace_tracking_number,
 )
+from shared.calendar import WEEKEND, add_business_days
 from shared.events.common import Carrier, FulfillmentChannel, ScanStatus
 from shared.events.fulfillment import TrackingVerdict
 
@@ -31,7 +39,7 @@ class ShipmentError(Exception):
 @dataclass(frozen=True)
 class FulfillmentPolicy:
     marketplace_handling_days: int = 1  # warehouse ship time after confirmation, business days (ours)
-    weekend_days: frozenset[int] = frozenset({5, 6})  # Saturday, Sunday
+    weekend_days: frozenset[int] = WEEKEND
     tracking: TrackingPolicy = DEFAULT_TRACKING_POLICY
 
 
@@ -43,61 +51,6 @@ class _Ids(TypedDict):
     order_id: str
     seller_id: str
     at: datetime
-
-
-@dataclass(frozen=True, kw_only=True)
-class ShipmentEvent:
-    shipment_id: str
-    order_id: str
-    seller_id: str
-    at: datetime
-
-
-@dataclass(frozen=True, kw_only=True)
-class ShipmentConfirmed(ShipmentEvent):
-    carrier: Carrier
-    tracking_number: str
-    tracking_format_valid: bool  # the carrier's format and check digit
-    tracking_status: TrackingStatus
-    channel: FulfillmentChannel
-    shipped_at: datetime
-    ship_by: datetime
-    deliver_by: datetime
-    lines: Mapping[str, int]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ShipmentTrackingUpdated(ShipmentEvent):
-    status: ScanStatus
-    location: str | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class ShipmentTrackingValidated(ShipmentEvent):
-    tracking_status: TrackingStatus  # valid or invalid, never pending
-    verdict: TrackingVerdict
-    reason: str | None
-    first_scan_at: datetime | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class ShipmentDelivered(ShipmentEvent):
-    on_time: bool  # delivered by deliver-by
-
-
-@dataclass(frozen=True)
-class Address:
-    name: str | None
-    lines: tuple[str, ...]
-    city: str
-    region: str | None
-    postal_code: str | None
-    country: str
-    phone: str | None = None
-
-    def erased(self) -> Address:
-        # Section 8: keep city, region and country, nothing that finds the buyer.
-        return replace(self, name=None, lines=(), postal_code=None, phone=None)
 
 
 @dataclass(frozen=True)
@@ -120,13 +73,12 @@ class Shipment:
     shipped_at: datetime  # merchant: the confirmation; marketplace: confirmation + handling
     ship_by: datetime
     deliver_by: datetime
-    ship_to: Address | None = None
+    purchased_at: datetime  # the order's: no shipment leaves before it
     tracking_status: TrackingStatus = TrackingStatus.PENDING
     tracking_verdict: TrackingVerdict | None = None
     tracking_reason: str | None = None
     scans: list[Scan] = field(default_factory=list)
     delivered_at: datetime | None = None
-    address_erased_at: datetime | None = None
 
     @classmethod
     def confirm(
@@ -141,7 +93,7 @@ class Shipment:
         confirmed_at: datetime,
         ship_by: datetime,
         deliver_by: datetime,
-        ship_to: Address | None = None,
+        purchased_at: datetime,
         policy: FulfillmentPolicy = DEFAULT_FULFILLMENT_POLICY,
     ) -> tuple[Shipment, list[ShipmentEvent]]:
         """The seller confirms a merchant-fulfilled shipment. A malformed tracking number is
@@ -158,7 +110,7 @@ class Shipment:
             shipped_at=confirmed_at,
             ship_by=ship_by,
             deliver_by=deliver_by,
-            ship_to=ship_to,
+            purchased_at=purchased_at,
         )
         return shipment, shipment._confirmed(policy)
 
@@ -173,25 +125,28 @@ class Shipment:
         confirmed_at: datetime,
         ship_by: datetime,
         deliver_by: datetime,
-        ship_to: Address | None = None,
+        purchased_at: datetime,
+        attempt: int = 0,
         policy: FulfillmentPolicy = DEFAULT_FULFILLMENT_POLICY,
     ) -> tuple[Shipment, list[ShipmentEvent]]:
         """The platform's warehouse ships: confirmation + the handling business days, on the
-        marketplace carrier, with a TBA number derived from the order id."""
-        shipped_at = add_business_days(confirmed_at, policy.marketplace_handling_days, policy.weekend_days)
+        marketplace carrier, with a TBA number derived from the order id (`attempt` > 0 derives
+        another one, when the first is already some other shipment's)."""
+        shipped_at = marketplace_ship_time(confirmed_at, policy)
+        seed = order_id if attempt == 0 else f"{order_id}#{attempt}"
         shipment = cls(
             id=id,
             order_id=order_id,
             seller_id=seller_id,
             carrier=Carrier.MARKETPLACE,
-            tracking_number=marketplace_tracking_number(order_id),
+            tracking_number=marketplace_tracking_number(seed),
             lines=_checked_lines(lines),
             channel=FulfillmentChannel.MARKETPLACE,
             confirmed_at=confirmed_at,
             shipped_at=shipped_at,
             ship_by=ship_by,
             deliver_by=deliver_by,
-            ship_to=ship_to,
+            purchased_at=purchased_at,
         )
         return shipment, shipment._confirmed(policy)
 
@@ -203,8 +158,10 @@ class Shipment:
         *,
         location: str | None = None,
     ) -> list[ShipmentEvent]:
-        """A carrier scan. Scans after delivery are kept but never move the delivery time;
-        duplicates are the caller's inbox's business."""
+        """A carrier scan. Scans after delivery are kept but never move the delivery time. The same
+        scan twice (status and time) is applied once: carriers resend."""
+        if any(scan.status is status and scan.at == at for scan in self.scans):
+            return []
         if status is ScanStatus.DELIVERED and at < self.shipped_at:
             raise ShipmentError(f"a delivery at {at.isoformat()} before the shipment at {self.shipped_at}")
         self.scans.append(Scan(status, at, location))
@@ -245,14 +202,9 @@ class Shipment:
         )
         return [validated]
 
-    def erase_address(self, at: datetime) -> None:
-        """Follows the order service's `order.pii_erased`, which decides when (section 8)."""
-        if self.address_erased_at is not None:
-            raise ShipmentError(f"the address of shipment {self.id} is already erased")
-        self.ship_to = self.ship_to.erased() if self.ship_to is not None else None
-        self.address_erased_at = at
-
     def _confirmed(self, policy: FulfillmentPolicy) -> list[ShipmentEvent]:
+        if self.shipped_at < self.purchased_at:
+            raise ShipmentError("a shipment before the purchase")
         validated = self.validate_tracking(self.confirmed_at, policy)  # a bad number: invalid at once
         confirmed = ShipmentConfirmed(
             **self._ids(self.shipped_at),  # the departure: a business day after confirmation in a warehouse
@@ -276,45 +228,6 @@ class Shipment:
         return _Ids(shipment_id=self.id, order_id=self.order_id, seller_id=self.seller_id, at=at)
 
 
-def is_overdue(*, ship_by: datetime, anything_shipped: bool, now: datetime) -> bool:
-    """Ship-by has passed with nothing shipped: `fulfillment.overdue` (once, the caller keeps that)."""
-    return not anything_shipped and now > ship_by
-
-
-def check_shipment_lines(
-    lines: Mapping[str, int], *, ordered: Mapping[str, int], already_shipped: Mapping[str, int]
-) -> None:
-    """Refuse a shipment of unknown skus or of more units than are left to ship."""
-    for sku, qty in _checked_lines(lines).items():
-        left = ordered.get(sku, 0) - already_shipped.get(sku, 0)
-        if sku not in ordered or qty > left:
-            raise ShipmentError(f"sku {sku}: {qty} shipped but {max(left, 0)} left to ship")
-
-
-def add_business_days(start: datetime, days: int, weekend_days: frozenset[int]) -> datetime:
-    """`days` x 24 h of weekday time after `start`; a weekend start counts from Monday 00:00.
-    The same rule as the order service's promises (a service never imports another's package)."""
-    if days < 0 or len(weekend_days) >= 7:
-        raise ValueError("business days must not be negative and some day must be a business day")
-    if start.utcoffset() is None:
-        raise ValueError(f"naive datetime {start.isoformat()}: business time must carry a zone")
-    at, remaining = _skip_weekend(start.astimezone(UTC), weekend_days), timedelta(days=days)
-    while remaining > _until_midnight(at):
-        remaining -= _until_midnight(at)
-        at = _skip_weekend(at + _until_midnight(at), weekend_days)
-    return at + remaining
-
-
-def _until_midnight(at: datetime) -> timedelta:
-    return at.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1) - at
-
-
-def _skip_weekend(at: datetime, weekend_days: frozenset[int]) -> datetime:
-    while at.weekday() in weekend_days:
-        at += _until_midnight(at)
-    return at
-
-
 def _checked_lines(lines: Mapping[str, int]) -> dict[str, int]:
     if not lines:
         raise ShipmentError("a shipment needs at least one line")
@@ -322,3 +235,8 @@ def _checked_lines(lines: Mapping[str, int]) -> dict[str, int]:
         if qty <= 0:
             raise ShipmentError(f"sku {sku}: shipped quantity must be positive")
     return dict(lines)
+
+
+def marketplace_ship_time(confirmed_at: datetime, policy: FulfillmentPolicy = DEFAULT_FULFILLMENT_POLICY) -> datetime:
+    """When the platform's warehouse ships an order confirmed at `confirmed_at`."""
+    return add_business_days(confirmed_at, policy.marketplace_handling_days, policy.weekend_days)

@@ -8,13 +8,32 @@ anything: `OrderTransitionRefused` when the status forbids it, `OrderError` for 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
 from typing import TypedDict
 
-from services.order.promises import DEFAULT_POLICY, OrderPolicy, auto_cancel_deadline, pii_erasure_due
+from services.order.domain_events import (
+    OrderCancellationRequested,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderEvent,
+    OrderPiiErased,
+    OrderPlaced,
+    OrderRejected,
+    OrderStatusChanged,
+)
+from services.order.lines import (
+    OrderError,
+    OrderLine,
+    Reservation,
+    ShipTo,
+    check_shipment_lines,
+    malformations,
+    resolve,
+)
+from services.order.promises import DEFAULT_POLICY, OrderPolicy, auto_cancel_deadline, pii_erasure_due, promise
 from shared.events.common import CancelledBy, FulfillmentChannel, OrderStatus, ShippingSpeed
 from shared.events.order import ErasureTrigger, OrderRejection
 
@@ -43,9 +62,8 @@ _ERASURE_TRIGGERS = {
     _S.REJECTED: ErasureTrigger.REJECTED,
 }
 
-
-class OrderError(Exception):
-    """A domain rule refused the step: bad input, a deadline not reached, too many units."""
+__all__ = ["ALLOWED_TRANSITIONS", "CLOSED", "Order", "OrderError", "OrderLine", "OrderTransitionRefused",
+           "Reservation", "ShipTo"]
 
 
 class OrderTransitionRefused(OrderError):
@@ -61,77 +79,6 @@ class _Ids(TypedDict):
     order_id: str
     seller_id: str
     at: datetime
-
-
-@dataclass(frozen=True, kw_only=True)
-class OrderEvent:
-    order_id: str
-    seller_id: str
-    at: datetime
-
-
-@dataclass(frozen=True, kw_only=True)
-class OrderPlaced(OrderEvent):
-    buyer_id: str
-    channel: FulfillmentChannel
-    shipping_speed: ShippingSpeed
-
-
-@dataclass(frozen=True, kw_only=True)
-class OrderConfirmed(OrderEvent):
-    ship_by: datetime
-    deliver_by: datetime
-
-
-@dataclass(frozen=True, kw_only=True)
-class OrderRejected(OrderEvent):
-    reason: OrderRejection
-    detail: str | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class OrderCancellationRequested(OrderEvent):
-    reason: str | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class OrderCancelled(OrderEvent):
-    by: CancelledBy
-    reason: str
-    before_shipment: bool = True  # always, here: after a shipment it is a refund
-
-
-@dataclass(frozen=True, kw_only=True)
-class OrderStatusChanged(OrderEvent):
-    old_status: OrderStatus
-    new_status: OrderStatus
-
-
-@dataclass(frozen=True, kw_only=True)
-class OrderPiiErased(OrderEvent):
-    trigger: ErasureTrigger  # what started the retention clock
-
-
-@dataclass(frozen=True)
-class OrderLine:
-    sku: str  # the seller SKU: unique within an order, the key of shipments
-    quantity: int
-    unit_price: Decimal
-
-
-@dataclass(frozen=True)
-class ShipTo:
-    name: str | None
-    lines: tuple[str, ...]
-    city: str
-    region: str | None
-    postal_code: str | None
-    country: str
-    phone: str | None = None
-
-    def erased(self) -> ShipTo:
-        # Section 8: keep city, region and country for reporting, nothing that finds the buyer.
-        return replace(self, name=None, lines=(), postal_code=None, phone=None)
 
 
 @dataclass
@@ -175,44 +122,43 @@ class Order:
         shipping_speed: ShippingSpeed,
         channel: FulfillmentChannel,
     ) -> tuple[Order, list[OrderEvent]]:
-        """A new order is pending; a malformed one is recorded and rejected at once (section 3)."""
-        order = cls(
-            id=id,
-            seller_id=seller_id,
-            buyer_id=buyer_id,
-            lines=tuple(lines),
-            currency=currency,
-            purchased_at=purchased_at,
-            ship_to=ship_to,
-            shipping_speed=shipping_speed,
-            channel=channel,
-        )
-        events: list[OrderEvent] = [
-            OrderPlaced(
-                **order._ids(purchased_at), buyer_id=buyer_id, channel=channel, shipping_speed=shipping_speed
-            )
-        ]
-        problems = _malformations(order.lines)
+        """A new order is pending. A malformed one is recorded as rejected at once and never
+        announced as placed: nothing downstream (stock, sales) should count it (section 3)."""
+        order = cls(id=id, seller_id=seller_id, buyer_id=buyer_id, lines=tuple(lines), currency=currency,
+                    purchased_at=purchased_at, ship_to=ship_to, shipping_speed=shipping_speed, channel=channel)
+        problems = malformations(order.lines)
+        ids = order._ids(purchased_at)
         if problems:
-            events += order.reject(OrderRejection.MALFORMED, at=purchased_at, detail="; ".join(problems))
-        return order, events
+            order.status, order.closed_at = _S.REJECTED, purchased_at
+            order.rejection_reason, order.rejection_detail = OrderRejection.MALFORMED, "; ".join(problems)
+            rejected = OrderRejected(**ids, reason=OrderRejection.MALFORMED, detail=order.rejection_detail)
+            return order, [rejected, OrderStatusChanged(**ids, old_status=None, new_status=_S.REJECTED)]
+        placed = OrderPlaced(**ids, buyer_id=buyer_id, channel=channel, shipping_speed=shipping_speed)
+        return order, [placed, OrderStatusChanged(**ids, old_status=None, new_status=_S.PENDING)]
 
     @property
     def ordered(self) -> dict[str, int]:
-        return {line.sku: line.quantity for line in self.lines}
+        return {line.key: line.quantity for line in self.lines}
 
     @property
     def outstanding(self) -> dict[str, int]:
         """Units still to ship, per sku."""
         return {sku: qty - self.shipped.get(sku, 0) for sku, qty in self.ordered.items()}
 
-    def confirm(self, ship_by: datetime, deliver_by: datetime, *, at: datetime) -> list[OrderEvent]:
-        """Stock is reserved: the order is unshipped and carries its promises."""
+    @property
+    def total(self) -> Decimal:
+        return sum((line.unit_price * line.quantity for line in self.lines), Decimal(0))
+
+    def confirm(
+        self, reservation: Reservation, *, at: datetime, policy: OrderPolicy = DEFAULT_POLICY
+    ) -> list[OrderEvent]:
+        """Stock is reserved: the order is unshipped, its lines name their SKUs, and it carries
+        its promises (ship-by from the reservation's handling days, deliver-by from the speed)."""
         self._require("confirm", _S.UNSHIPPED)
-        if not self.purchased_at <= ship_by <= deliver_by:
-            raise OrderError("promises out of order: need purchased_at <= ship_by <= deliver_by")
-        self.ship_by, self.deliver_by = ship_by, deliver_by
-        confirmed = OrderConfirmed(**self._ids(at), ship_by=ship_by, deliver_by=deliver_by)
+        lines = resolve(self.lines, reservation.lines)
+        promised = promise(self.purchased_at, [reservation.handling_days], self.shipping_speed, policy)
+        self.lines, self.ship_by, self.deliver_by = lines, promised.ship_by, promised.deliver_by
+        confirmed = OrderConfirmed(**self._ids(at), ship_by=promised.ship_by, deliver_by=promised.deliver_by)
         return [confirmed, *self._move(_S.UNSHIPPED, at)]
 
     def reject(self, reason: OrderRejection, *, at: datetime, detail: str | None = None) -> list[OrderEvent]:
@@ -245,7 +191,8 @@ class Order:
         return self._cancel(CancelledBy.BUYER, reason, at)
 
     def auto_cancel_due(self, now: datetime, policy: OrderPolicy = DEFAULT_POLICY) -> bool:
-        if self.status is not _S.UNSHIPPED or self.ship_by is None:
+        """Merchant-fulfilled only: the marketplace ships its own orders, the seller cannot be late."""
+        if self.status is not _S.UNSHIPPED or self.ship_by is None or self.channel is not FulfillmentChannel.MERCHANT:
             return False
         return now > auto_cancel_deadline(self.ship_by, policy)
 
@@ -253,12 +200,10 @@ class Order:
         """Nothing shipped by ship-by + the grace: the system cancels, counted as the seller's."""
         self._require("auto_cancel", _S.CANCELLED)
         if not self.auto_cancel_due(now, policy):
-            raise OrderError("auto-cancel is not due: unshipped orders only, after ship-by + the grace")
+            raise OrderError("auto-cancel is not due: unshipped merchant orders only, after ship-by + the grace")
         return self._cancel(CancelledBy.SYSTEM, "not shipped by the ship-by date plus the grace period", now)
 
-    def record_shipment(
-        self, lines: Mapping[str, int], at: datetime, *, shipment_id: str
-    ) -> list[OrderEvent]:
+    def record_shipment(self, lines: Mapping[str, int], at: datetime, *, shipment_id: str) -> list[OrderEvent]:
         """Units leave: partially shipped or shipped. Never more than ordered."""
         if not ALLOWED_TRANSITIONS[self.status] & {_S.PARTIALLY_SHIPPED, _S.SHIPPED}:
             raise OrderTransitionRefused("record_shipment", self.status, _S.SHIPPED)
@@ -266,7 +211,7 @@ class Order:
             raise OrderError(f"shipment {shipment_id} is already recorded")
         if at < self.purchased_at:
             raise OrderError("a shipment before the purchase")
-        _check_shipment_lines(lines, self.outstanding)
+        check_shipment_lines(dict(lines), self.outstanding)
         for sku, qty in lines.items():
             self.shipped[sku] = self.shipped.get(sku, 0) + qty
         self.shipments[shipment_id] = None
@@ -281,11 +226,12 @@ class Order:
             raise OrderError(f"unknown shipment {shipment_id}")
         if self.shipments[shipment_id] is not None:
             raise OrderError(f"shipment {shipment_id} is already delivered")
-        self.shipments[shipment_id] = at
-        arrivals = [d for d in self.shipments.values() if d is not None]
+        arrivals = [d for sid, d in self.shipments.items() if d is not None and sid != shipment_id] + [at]
+        events: list[OrderEvent] = []
         if self.status is _S.SHIPPED and len(arrivals) == len(self.shipments):
-            return self.deliver(max(arrivals))  # the last arrival, whatever order they were processed in
-        return []
+            events = self.deliver(max(arrivals))  # the last arrival, whatever order they were processed in
+        self.shipments[shipment_id] = at
+        return events
 
     def deliver(self, at: datetime) -> list[OrderEvent]:
         """Everything shipped has arrived: delivered (any shipment still open arrived at `at`)."""
@@ -313,6 +259,8 @@ class Order:
         return [OrderPiiErased(**self._ids(now), trigger=_ERASURE_TRIGGERS[self.status])]
 
     def _cancel(self, by: CancelledBy, reason: str, at: datetime) -> list[OrderEvent]:
+        if at < self.purchased_at:
+            raise OrderError("a cancellation before the purchase")
         self.cancelled_by, self.cancel_reason = by, reason
         self.cancellation_requested_at = self.cancellation_request_reason = None
         return [OrderCancelled(**self._ids(at), by=by, reason=reason), *self._move(_S.CANCELLED, at)]
@@ -338,24 +286,3 @@ def _required(text: str, message: str) -> str:
     if not text or not text.strip():
         raise OrderError(message)
     return text.strip()
-
-
-def _malformations(lines: Sequence[OrderLine]) -> list[str]:
-    problems = [] if lines else ["no lines"]
-    skus = [line.sku for line in lines]
-    problems += [f"sku {sku} appears twice" for sku in sorted(set(skus)) if skus.count(sku) > 1]
-    problems += [f"sku {line.sku}: quantity must be positive" for line in lines if line.quantity <= 0]
-    problems += [f"sku {line.sku}: negative price" for line in lines if line.unit_price < 0]
-    return problems
-
-
-def _check_shipment_lines(lines: Mapping[str, int], outstanding: Mapping[str, int]) -> None:
-    if not lines:
-        raise OrderError("a shipment needs at least one line")
-    for sku, qty in lines.items():
-        if sku not in outstanding:
-            raise OrderError(f"sku {sku} is not in the order")
-        if qty <= 0:
-            raise OrderError(f"sku {sku}: shipped quantity must be positive")
-        if qty > outstanding[sku]:
-            raise OrderError(f"sku {sku}: {qty} shipped but only {outstanding[sku]} left to ship")

@@ -1,34 +1,27 @@
-"""Shipments (services/fulfillment/domain.py): confirmation, scans, tracking validity, delivery,
-marketplace shipping, the overdue decision and address erasure."""
+"""Shipments (services/fulfillment/domain.py): confirmation, scans, tracking validity, delivery and
+marketplace shipping."""
 
 import copy
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.fulfillment.domain import (
-    Address,
-    FulfillmentPolicy,
-    Shipment,
+from services.fulfillment.domain import FulfillmentPolicy, Shipment, ShipmentError, marketplace_ship_time
+from services.fulfillment.domain_events import (
     ShipmentConfirmed,
     ShipmentDelivered,
-    ShipmentError,
     ShipmentEvent,
     ShipmentTrackingUpdated,
     ShipmentTrackingValidated,
-    add_business_days,
-    check_shipment_lines,
-    is_overdue,
 )
 from services.fulfillment.tracking import TrackingPolicy, TrackingStatus, marketplace_tracking_number
-from services.order.promises import add_business_days as order_business_days
 from shared.events.common import Carrier, FulfillmentChannel, ScanStatus
 from shared.events.fulfillment import TrackingVerdict
 
 CONFIRMED = datetime(2025, 3, 6, 16, tzinfo=UTC)  # a Thursday
 SHIP_BY = datetime(2025, 3, 7, 10, tzinfo=UTC)
 DELIVER_BY = datetime(2025, 3, 14, 10, tzinfo=UTC)
-ADDRESS = Address("Ada Buyer", ("1 Main St",), "Seattle", "WA", "98101", "US", "+1-555-0100")
+PURCHASED = datetime(2025, 3, 5, 9, tzinfo=UTC)
 
 
 def merchant_shipment(tracking_number: str = "1Z999AA10123456784") -> tuple[Shipment, list[ShipmentEvent]]:
@@ -42,7 +35,7 @@ def merchant_shipment(tracking_number: str = "1Z999AA10123456784") -> tuple[Ship
         confirmed_at=CONFIRMED,
         ship_by=SHIP_BY,
         deliver_by=DELIVER_BY,
-        ship_to=ADDRESS,
+        purchased_at=PURCHASED,
     )
 
 
@@ -94,6 +87,7 @@ def test_a_shipment_without_units_is_refused(lines: dict[str, int]) -> None:
             confirmed_at=CONFIRMED,
             ship_by=SHIP_BY,
             deliver_by=DELIVER_BY,
+            purchased_at=PURCHASED,
         )
 
 
@@ -227,6 +221,7 @@ def test_the_marketplace_ships_one_business_day_after_confirmation_with_its_own_
         confirmed_at=friday,
         ship_by=SHIP_BY,
         deliver_by=DELIVER_BY,
+        purchased_at=PURCHASED,
     )
     assert shipment.shipped_at == datetime(2025, 3, 10, 15, tzinfo=UTC)  # Monday
     assert shipment.carrier is Carrier.MARKETPLACE and shipment.channel is FulfillmentChannel.MARKETPLACE
@@ -246,53 +241,48 @@ def test_marketplace_shipping_is_deterministic() -> None:
             confirmed_at=CONFIRMED,
             ship_by=SHIP_BY,
             deliver_by=DELIVER_BY,
+            purchased_at=PURCHASED,
         )[0]
 
     assert ship() == ship()
 
 
-def test_business_days_in_fulfillment_skip_the_weekend_like_the_order_promises() -> None:
-    weekend = frozenset({5, 6})
+def test_the_warehouse_ships_one_business_day_after_confirmation_skipping_the_weekend() -> None:
     saturday = datetime(2025, 3, 8, 11, tzinfo=UTC)
-    assert add_business_days(saturday, 1, weekend) == datetime(2025, 3, 11, tzinfo=UTC)
-    assert add_business_days(datetime(2025, 3, 7, 0, tzinfo=UTC), 1, weekend) == saturday.replace(hour=0)
+    assert marketplace_ship_time(saturday) == datetime(2025, 3, 11, tzinfo=UTC)  # the end of Monday
+    assert marketplace_ship_time(datetime(2025, 3, 7, 0, tzinfo=UTC)) == saturday.replace(hour=0)
     with pytest.raises(ValueError, match="naive"):
-        add_business_days(datetime(2025, 3, 7), 1, weekend)
+        marketplace_ship_time(datetime(2025, 3, 7))
 
 
-def test_fulfillment_counts_business_days_exactly_as_the_order_promises_do() -> None:
-    # The rule is written twice (a service never imports another's package); this keeps them equal.
-    weekend = frozenset({5, 6})
-    starts = [datetime(2025, 3, 6, tzinfo=UTC) + timedelta(hours=5 * i, minutes=7 * i) for i in range(40)]
-    for start in starts:
-        for days in range(9):
-            assert add_business_days(start, days, weekend) == order_business_days(start, days, weekend)
+def test_a_second_attempt_derives_another_marketplace_number() -> None:
+    def number(attempt: int) -> str:
+        return Shipment.ship_from_marketplace(
+            id="sh-9", order_id="o-9", seller_id="s-1", lines={"A": 1}, confirmed_at=CONFIRMED,
+            ship_by=SHIP_BY, deliver_by=DELIVER_BY, purchased_at=PURCHASED, attempt=attempt,
+        )[0].tracking_number
+
+    assert number(0) == marketplace_tracking_number("o-9")
+    assert number(1) != number(0) and number(1).startswith("TBA")
 
 
-def test_an_order_is_overdue_once_ship_by_has_passed_with_nothing_shipped() -> None:
-    assert not is_overdue(ship_by=SHIP_BY, anything_shipped=False, now=SHIP_BY)
-    assert is_overdue(ship_by=SHIP_BY, anything_shipped=False, now=SHIP_BY + timedelta(seconds=1))
-    assert not is_overdue(ship_by=SHIP_BY, anything_shipped=True, now=SHIP_BY + timedelta(days=3))
-
-
-def test_a_shipment_of_more_than_is_left_to_ship_is_refused() -> None:
-    check_shipment_lines({"A": 1}, ordered={"A": 2}, already_shipped={"A": 1})
-    with pytest.raises(ShipmentError, match="0 left"):
-        check_shipment_lines({"A": 1}, ordered={"A": 2}, already_shipped={"A": 2})
-    with pytest.raises(ShipmentError, match="sku B"):
-        check_shipment_lines({"B": 1}, ordered={"A": 2}, already_shipped={})
-
-
-def test_erasing_the_address_keeps_city_region_and_country() -> None:
+def test_the_same_scan_twice_is_applied_once() -> None:
     shipment, _ = merchant_shipment()
-    erased_at = CONFIRMED + timedelta(days=40)
-    shipment.erase_address(erased_at)
-    assert shipment.ship_to == Address(None, (), "Seattle", "WA", None, "US", None)
-    assert shipment.address_erased_at == erased_at
+    scanned = CONFIRMED + timedelta(hours=5)
+    assert kinds(shipment.record_scan(ScanStatus.IN_TRANSIT, scanned)) == [
+        ShipmentTrackingUpdated, ShipmentTrackingValidated
+    ]
+    assert shipment.record_scan(ScanStatus.IN_TRANSIT, scanned) == []
+    assert len(shipment.scans) == 1
+    delivered = scanned + timedelta(days=1)
+    assert kinds(shipment.record_scan(ScanStatus.DELIVERED, delivered)) == [ShipmentTrackingUpdated, ShipmentDelivered]
+    assert shipment.record_scan(ScanStatus.DELIVERED, delivered) == []
 
 
-def test_erasing_the_address_twice_is_refused() -> None:
-    shipment, _ = merchant_shipment()
-    shipment.erase_address(CONFIRMED + timedelta(days=40))
-    with pytest.raises(ShipmentError, match="already erased"):
-        shipment.erase_address(CONFIRMED + timedelta(days=41))
+def test_a_shipment_before_the_purchase_is_refused() -> None:
+    with pytest.raises(ShipmentError, match="before the purchase"):
+        Shipment.confirm(
+            id="sh-1", order_id="o-1", seller_id="s-1", carrier=Carrier.UPS, tracking_number="1Z999AA10123456784",
+            lines={"A": 1}, confirmed_at=PURCHASED - timedelta(hours=1), ship_by=SHIP_BY, deliver_by=DELIVER_BY,
+            purchased_at=PURCHASED,
+        )

@@ -12,18 +12,22 @@ import pytest
 from services.order.domain import (
     ALLOWED_TRANSITIONS,
     Order,
+    OrderError,
+    OrderLine,
+    OrderTransitionRefused,
+    Reservation,
+    ShipTo,
+)
+from services.order.domain_events import (
     OrderCancellationRequested,
     OrderCancelled,
     OrderConfirmed,
-    OrderError,
-    OrderLine,
     OrderPiiErased,
     OrderPlaced,
     OrderRejected,
     OrderStatusChanged,
-    OrderTransitionRefused,
-    ShipTo,
 )
+from services.order.lines import ReservedLine
 from services.order.promises import OrderPolicy
 from shared.events.common import CancelledBy, FulfillmentChannel, OrderStatus, ShippingSpeed
 from shared.events.order import ErasureTrigger, OrderRejection
@@ -33,6 +37,7 @@ PURCHASED = datetime(2025, 3, 3, 10, tzinfo=UTC)  # a Monday
 SHIP_BY = datetime(2025, 3, 4, 10, tzinfo=UTC)
 DELIVER_BY = datetime(2025, 3, 11, 10, tzinfo=UTC)
 LATER = PURCHASED + timedelta(hours=6)
+RESERVATION = Reservation((ReservedLine("L-A", "A", 2), ReservedLine("L-B", "B", 1)), handling_days=1)
 ADDRESS = ShipTo("Ada Buyer", ("1 Main St", "Apt 2"), "Seattle", "WA", "98101", "US", "+1-555-0100")
 
 
@@ -57,7 +62,7 @@ def order_in(status: OrderStatus) -> Order:
     if status is S.REJECTED:
         order.reject(OrderRejection.OUT_OF_STOCK, at=LATER)
     if status in (S.UNSHIPPED, S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED, S.CANCELLED):
-        order.confirm(SHIP_BY, DELIVER_BY, at=LATER)
+        order.confirm(RESERVATION, at=LATER)
     if status is S.PARTIALLY_SHIPPED:
         order.record_shipment({"A": 1}, LATER, shipment_id="sh-1")
     if status in (S.SHIPPED, S.DELIVERED):
@@ -77,7 +82,7 @@ def _ship_rest_or_one(order: Order) -> None:
 
 #: The domain method that tries to move an order into each status. Nothing leads back to pending.
 REACH: dict[OrderStatus, Callable[[Order], object]] = {
-    S.UNSHIPPED: lambda o: o.confirm(SHIP_BY, DELIVER_BY, at=LATER),
+    S.UNSHIPPED: lambda o: o.confirm(RESERVATION, at=LATER),
     S.REJECTED: lambda o: o.reject(OrderRejection.LISTING_INACTIVE, at=LATER),
     S.CANCELLED: lambda o: o.cancel_by_seller("damaged in storage", LATER),
     S.PARTIALLY_SHIPPED: lambda o: o.record_shipment({"A": 1}, LATER, shipment_id="sh-next"),
@@ -125,7 +130,10 @@ def test_placing_an_order_makes_it_pending_and_announces_it() -> None:
         channel=FulfillmentChannel.MARKETPLACE,
     )
     assert order.status is S.PENDING
-    assert [type(e) for e in events] == [OrderPlaced]
+    assert [type(e) for e in events] == [OrderPlaced, OrderStatusChanged]
+    assert events[1] == OrderStatusChanged(
+        order_id="o-9", seller_id="s-1", at=PURCHASED, old_status=None, new_status=S.PENDING
+    )
     assert events[0].at == PURCHASED
 
 
@@ -136,9 +144,12 @@ def test_placing_an_order_makes_it_pending_and_announces_it() -> None:
         ((OrderLine("A", 1, Decimal(1)), OrderLine("A", 2, Decimal(1))), "sku A appears twice"),
         ((OrderLine("A", 0, Decimal(1)),), "quantity must be positive"),
         ((OrderLine("A", 1, Decimal(-1)),), "negative price"),
+        ((OrderLine(None, 1, Decimal(1), "L-1"), OrderLine("B", 1, Decimal(1), "L-1")), "listing L-1 appears twice"),
+        ((OrderLine(None, 1, Decimal(1)),), "neither a listing nor a SKU"),
+        ((OrderLine("A", 100_000, Decimal("999999999.99")), OrderLine("B", 1, Decimal(1))), "total is over"),
     ],
 )
-def test_a_malformed_order_is_recorded_and_rejected_at_once(
+def test_a_malformed_order_is_recorded_and_rejected_at_once_and_never_announced_as_placed(
     lines: tuple[OrderLine, ...], problem: str
 ) -> None:
     order, events = Order.place(
@@ -152,15 +163,17 @@ def test_a_malformed_order_is_recorded_and_rejected_at_once(
         shipping_speed=ShippingSpeed.STANDARD,
         channel=FulfillmentChannel.MERCHANT,
     )
-    assert order.status is S.REJECTED
-    assert [type(e) for e in events] == [OrderPlaced, OrderRejected, OrderStatusChanged]
+    assert order.status is S.REJECTED and order.closed_at == PURCHASED
+    assert [type(e) for e in events] == [OrderRejected, OrderStatusChanged]
+    changed = events[1]
+    assert isinstance(changed, OrderStatusChanged) and (changed.old_status, changed.new_status) == (None, S.REJECTED)
     assert order.rejection_reason is OrderRejection.MALFORMED
     assert problem in (order.rejection_detail or "")
 
 
 def test_confirming_sets_the_promises_and_reports_them() -> None:
     order = new_order()
-    events = order.confirm(SHIP_BY, DELIVER_BY, at=LATER)
+    events = order.confirm(RESERVATION, at=LATER)
     assert (order.ship_by, order.deliver_by) == (SHIP_BY, DELIVER_BY)
     assert events[0] == OrderConfirmed(
         order_id="o-1", seller_id="s-1", at=LATER, ship_by=SHIP_BY, deliver_by=DELIVER_BY
@@ -170,11 +183,59 @@ def test_confirming_sets_the_promises_and_reports_them() -> None:
     )
 
 
-def test_promises_out_of_order_are_refused() -> None:
+def test_confirming_names_every_line_by_listing_and_sku() -> None:
     order = new_order()
-    with pytest.raises(OrderError, match="out of order"):
-        order.confirm(DELIVER_BY, SHIP_BY, at=LATER)
-    assert order.status is S.PENDING and order.ship_by is None
+    order.confirm(RESERVATION, at=LATER)
+    assert [(line.listing_id, line.sku) for line in order.lines] == [("L-A", "A"), ("L-B", "B")]
+
+
+def test_a_line_sent_with_only_a_listing_id_gets_its_sku_from_the_reservation() -> None:
+    order = new_order((OrderLine(None, 2, Decimal("10.00"), listing_id="L-A"), OrderLine("B", 1, Decimal(1))))
+    assert order.ordered == {"listing L-A": 2, "B": 1}
+    order.confirm(RESERVATION, at=LATER)
+    assert order.ordered == {"A": 2, "B": 1}
+    order.record_shipment({"A": 2, "B": 1}, LATER, shipment_id="sh-1")
+    assert order.status is S.SHIPPED
+
+
+def test_the_largest_handling_days_over_a_weekend_set_ship_by_and_the_speed_sets_deliver_by() -> None:
+    friday = datetime(2025, 3, 7, 15, tzinfo=UTC)
+    order, _ = Order.place(id="o-9", seller_id="s-1", buyer_id="b-1", lines=[OrderLine("A", 2, Decimal(1))],
+                           currency="USD", purchased_at=friday, ship_to=ADDRESS,
+                           shipping_speed=ShippingSpeed.EXPEDITED, channel=FulfillmentChannel.MERCHANT)
+    order.confirm(Reservation((ReservedLine("L-A", "A", 2),), handling_days=2), at=friday)
+    assert order.ship_by == datetime(2025, 3, 11, 15, tzinfo=UTC)  # Fri + 2: Mon, Tue
+    assert order.deliver_by == datetime(2025, 3, 13, 15, tzinfo=UTC)  # Tue + 2: Wed, Thu
+
+
+@pytest.mark.parametrize(
+    ("reserved", "message"),
+    [
+        ((ReservedLine("L-A", "A", 2),), "no line for B"),
+        ((ReservedLine("L-A", "A", 1), ReservedLine("L-B", "B", 1)), "1 reserved for 2 ordered"),
+        ((ReservedLine("L-A", "X", 2), ReservedLine("L-B", "B", 1)), "no line for A"),
+        ((ReservedLine("L-A", "A", 2), ReservedLine("L-A", "B", 1)), "twice"),
+        ((ReservedLine("L-A", "A", 2), ReservedLine("L-B", "B", 1), ReservedLine("L-C", "C", 1)), "one to one"),
+    ],
+)
+def test_a_reservation_that_does_not_match_the_order_is_refused_and_changes_nothing(
+    reserved: tuple[ReservedLine, ...], message: str
+) -> None:
+    order = new_order()
+    before = copy.deepcopy(order)
+    with pytest.raises(OrderError, match=message):
+        order.confirm(Reservation(reserved, handling_days=1), at=LATER)
+    assert order == before
+
+
+def test_a_reservation_naming_another_sku_for_a_listing_is_refused() -> None:
+    order = new_order((OrderLine("A", 2, Decimal(1), listing_id="L-A"),))
+    with pytest.raises(OrderError, match="another SKU"):
+        order.confirm(Reservation((ReservedLine("L-A", "Z", 2),), handling_days=1), at=LATER)
+
+
+def test_the_total_is_the_sum_of_the_lines() -> None:
+    assert new_order().total == Decimal("25.50")
 
 
 def test_a_rejection_carries_its_reason_and_detail() -> None:
@@ -198,6 +259,13 @@ def test_a_seller_cancellation_before_shipment_counts_against_the_seller() -> No
     )
     assert order.cancelled_by is CancelledBy.SELLER
     assert order.closed_at == LATER
+
+
+def test_a_cancellation_dated_before_the_purchase_is_refused() -> None:
+    order = order_in(S.UNSHIPPED)
+    with pytest.raises(OrderError, match="before the purchase"):
+        order.cancel_by_seller("typo", PURCHASED - timedelta(minutes=1))
+    assert order.status is S.UNSHIPPED
 
 
 @pytest.mark.parametrize("reason", ["", "   "])
@@ -263,7 +331,7 @@ def test_a_request_on_a_pending_order_is_accepted_only_after_confirmation() -> N
     order.request_cancellation(LATER)
     with pytest.raises(OrderTransitionRefused):
         order.accept_cancellation(LATER)
-    order.confirm(SHIP_BY, DELIVER_BY, at=LATER)
+    order.confirm(RESERVATION, at=LATER)
     order.accept_cancellation(LATER)
     assert order.cancelled_by is CancelledBy.BUYER
 
@@ -300,6 +368,16 @@ def test_the_auto_cancel_grace_is_a_setting() -> None:
     order = order_in(S.UNSHIPPED)
     order.auto_cancel(SHIP_BY + timedelta(days=2), OrderPolicy(auto_cancel_after=timedelta(days=1)))
     assert order.status is S.CANCELLED
+
+
+def test_a_marketplace_order_is_never_auto_cancelled_the_marketplace_ships_it() -> None:
+    order, _ = Order.place(id="o-9", seller_id="s-1", buyer_id="b-1", lines=[OrderLine("A", 2, Decimal(1))],
+                           currency="USD", purchased_at=PURCHASED, ship_to=ADDRESS,
+                           shipping_speed=ShippingSpeed.STANDARD, channel=FulfillmentChannel.MARKETPLACE)
+    order.confirm(Reservation((ReservedLine("L-A", "A", 2),), handling_days=1), at=LATER)
+    assert not order.auto_cancel_due(SHIP_BY + timedelta(days=30))
+    with pytest.raises(OrderError, match="not due"):
+        order.auto_cancel(SHIP_BY + timedelta(days=30))
 
 
 def test_a_partially_shipped_order_is_not_auto_cancelled() -> None:
@@ -396,6 +474,24 @@ def test_a_delivery_before_the_shipment_is_refused() -> None:
     with pytest.raises(OrderError, match="before the shipment"):
         order.deliver(LATER - timedelta(minutes=1))
     assert order.status is S.SHIPPED
+
+
+def test_a_last_delivery_before_its_shipment_is_refused_and_changes_nothing() -> None:
+    order = order_in(S.SHIPPED)
+    before = copy.deepcopy(order)
+    with pytest.raises(OrderError, match="before the shipment"):
+        order.record_delivery("sh-1", LATER - timedelta(minutes=1))
+    assert order == before
+
+
+def test_the_delivery_of_each_shipment_keeps_its_own_arrival_time() -> None:
+    order = order_in(S.UNSHIPPED)
+    order.record_shipment({"A": 2}, LATER, shipment_id="sh-1")
+    order.record_shipment({"B": 1}, LATER, shipment_id="sh-2")
+    order.record_delivery("sh-2", LATER + timedelta(days=3))
+    order.record_delivery("sh-1", LATER + timedelta(days=1))
+    assert order.shipments == {"sh-1": LATER + timedelta(days=1), "sh-2": LATER + timedelta(days=3)}
+    assert order.delivered_at == LATER + timedelta(days=3)
 
 
 @pytest.mark.parametrize("status", [S.DELIVERED, S.CANCELLED, S.REJECTED])

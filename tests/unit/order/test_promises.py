@@ -10,13 +10,13 @@ import pytest
 from services.order.promises import (
     DEFAULT_POLICY,
     OrderPolicy,
-    add_business_days,
     auto_cancel_deadline,
     deliver_by_deadline,
     pii_erasure_due,
     promise,
     ship_by_deadline,
 )
+from shared.calendar import add_business_days
 from shared.events.common import ShippingSpeed
 
 
