@@ -98,6 +98,7 @@ class ServiceRuntime:
         self._relay = OutboxRelay(
             pool, relay_publisher(broker), dsn=self.dsn, schema=self.schema, service=spec.name,
             physical_topic=settings.topic, batch_size=settings.relay_batch_size,
+            retention_seconds=settings.outbox_retention_seconds,
         )
         self._tasks = [asyncio.create_task(self._relay.run(), name=f"{spec.name}-outbox-relay")]
         self._tasks += [asyncio.create_task(task(self._context)) for task in spec.background]

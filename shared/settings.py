@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     consumer_fetch_max_wait_ms: int = Field(default=20, ge=1, le=5_000)
     #: How long a batch waits out a transient failure before it is handed back unacknowledged.
     consumer_max_transient_wait: float = Field(default=60.0, gt=0)
+    #: Sent outbox rows are deleted after this long (operations, not business time).
+    outbox_retention_seconds: float = Field(default=600.0, ge=0)
     relay_batch_size: int = Field(default=1000, ge=1, le=50_000)
 
     data_dir: str = ".sellerflow"

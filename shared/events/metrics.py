@@ -17,6 +17,7 @@ from shared.events.common import (
     Identifier,
     Model,
     Money,
+    Severity,
     ShortText,
     UtcDatetime,
 )
@@ -96,6 +97,21 @@ class RatingLine(Model):
     reason: ShortText = Field(description="Why, e.g. base, 200 orders fulfilled, open high violation.")
     violation_id: Identifier | None = Field(default=None, description="The policy violation, if any.")
     metric: MetricName | None = Field(default=None, description="The breached metric, if any.")
+    kind: str | None = Field(
+        default=None, max_length=20,
+        description="base, volume, violation, critical, floor or cap (points); closed or resolved (0 points).",
+    )
+    category: str | None = Field(
+        default=None, max_length=40, description="The violation's category: listing, review, messaging or a metric."
+    )
+    severity: Severity | None = Field(default=None, description="The violation's severity.")
+    opened_on: date | None = Field(default=None, description="When the violation opened (detected, or breached).")
+    closes_on: date | None = Field(
+        default=None, description="When a policy violation closes; null for a breach (closes back within target)."
+    )
+    repeat_of: Identifier | None = Field(
+        default=None, description="The earlier violation of the same category this one repeats: points doubled."
+    )
 
 
 class DefectRef(Model):

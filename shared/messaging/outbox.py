@@ -121,6 +121,7 @@ class OutboxRelay:
         physical_topic: Callable[[str], str],
         batch_size: int = 1000,
         poll_interval: float = 1.0,
+        retention_seconds: float = 600.0,
     ) -> None:
         self.pool = pool
         self.dsn = dsn
@@ -130,6 +131,9 @@ class OutboxRelay:
         self.physical_topic = physical_topic
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        #: Sent rows are deleted this long after sending: the outbox is a queue, and its rows may hold
+        #: buyer data (a dead-lettered ingress order) that must not outlive its purpose.
+        self.retention_seconds = retention_seconds
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._lock_base = zlib.crc32((_LOCK_NAMESPACE + schema).encode()) & 0x7FFF_FFFF
@@ -175,12 +179,17 @@ class OutboxRelay:
         """Relay until stopped: woken by NOTIFY on commit, polling as a fallback."""
         listener = await self._listen()
         backoff = 0.1
+        loop = asyncio.get_running_loop()
+        next_purge = loop.time()
         try:
             while not self._stopping.is_set():
                 try:
                     while await self.publish_pending() >= self.batch_size:
                         pass
                     await self._update_lag()
+                    if loop.time() >= next_purge:
+                        await self.purge_sent(self.retention_seconds)
+                        next_purge = loop.time() + min(self.retention_seconds, 60.0)
                     backoff = 0.1
                 except Exception as error:  # the broker or the database away: wait and try again
                     kind = "transient" if isinstance(error, TRANSIENT_DB_ERRORS) else type(error).__name__
@@ -214,7 +223,7 @@ class OutboxRelay:
         unsent = await self.pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
         telemetry.OUTBOX_LAG.labels(self.service).set(unsent)
 
-    async def purge_sent(self, older_than_seconds: float = 3600) -> int:
+    async def purge_sent(self, older_than_seconds: float) -> int:
         """Delete rows relayed long ago: the outbox is a queue, not an archive."""
         result: str = await self.pool.execute(
             "DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => $1)", older_than_seconds

@@ -86,3 +86,34 @@ async def test_migrations_applied_by_replicas_starting_together_apply_once(setti
     finally:
         await conn.close()
     await db.drop_schema(dsn, schema)
+
+
+async def test_the_relay_deletes_rows_once_they_are_older_than_the_retention(settings: Settings) -> None:
+    assert settings.kafka_bootstrap_servers and settings.database_url
+    dsn = settings.database_url.get_secret_value()
+    schema = settings.schema_for("purgetest")
+    await db.migrate(dsn, schema, [db.MESSAGING_MIGRATIONS])
+    await create_topics(settings, settings.kafka_bootstrap_servers, [TOPIC])
+    pool = await db.create_pool(dsn, schema, size=2)
+    broker = make_broker(settings, settings.kafka_bootstrap_servers, client_id="purge")
+    await broker.connect()
+    relay = OutboxRelay(pool, relay_publisher(broker), dsn=dsn, schema=schema, service="purgetest",
+                        physical_topic=settings.topic, poll_interval=0.05, retention_seconds=0.2)
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            await stage_rows(conn, [OutboxRow(TOPIC, "S-1", b"{}")])
+        task = asyncio.create_task(relay.run())
+        await asyncio.sleep(0.1)
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") == 1  # sent, kept
+        await asyncio.sleep(0.5)
+        async with pool.acquire() as conn, conn.transaction():  # new work wakes the relay; purging is due
+            await stage_rows(conn, [OutboxRow(TOPIC, "S-1", b"{}")])
+        await asyncio.sleep(0.3)
+        first_gone = await pool.fetchval("SELECT count(*) FROM outbox")
+        relay.stop()
+        await task
+        assert first_gone <= 1, "the row sent long ago was deleted"
+    finally:
+        await broker.stop()
+        await pool.close()
+        await db.drop_schema(dsn, schema)
