@@ -38,7 +38,7 @@ def run(service: ServiceName) -> None:
         setup_process(service, settings)
         runtime = ServiceRuntime(spec, settings, bootstrap_servers=infra.bootstrap_servers, dsn=infra.database_url)
         uvicorn.run(create_http_app(runtime), host=settings.service_host, port=settings.port_for(service),
-                    log_config=None, access_log=False)
+                    log_config=None, access_log=False, timeout_keep_alive=75)
 
 
 @app.command()
@@ -177,6 +177,20 @@ def token_seller(seller_id: str) -> None:
 def token_operator() -> None:
     """The operator's bearer token."""
     typer.echo(operator_token(get_settings().auth_secret.get_secret_value()))
+
+
+@app.command()
+def simulate(
+    sellers: Annotated[int, typer.Option(help="Honest sellers (one fraudulent registration is added)")] = 50,
+    days: Annotated[int, typer.Option(help="Business days to simulate")] = 90,
+    seed: Annotated[int, typer.Option(help="The same seed gives the same scorecards")] = 7,
+    appeals: Annotated[int, typer.Option(help="How many restricted sellers appeal")] = 1,
+    stay: Annotated[bool, typer.Option(help="Keep the platform running afterwards, until Ctrl-C")] = False,
+) -> None:
+    """Simulate a marketplace through the platform's public doors and print every seller's outcome."""
+    from sellerflow.simulate.cli import simulate_command
+
+    raise typer.Exit(simulate_command(sellers=sellers, days=days, seed=seed, appeals=appeals, stay=stay))
 
 
 @app.command()

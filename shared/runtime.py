@@ -155,6 +155,7 @@ class ServiceRuntime:
             "consumer_lag": lag,
             "batches_in_flight": processor.in_flight if processor else 0,
             "batches_applied": processor.batches if processor else 0,
+            "records_consumed": processor.records if processor else 0,
             "outbox_unsent": unsent,
         }
 

@@ -115,12 +115,14 @@ class BatchProcessor:
         self.max_transient_wait = max_transient_wait
         self.in_flight = 0  # batches being applied now: a fetched batch is past the consumer's position
         self.batches = 0
+        self.records = 0
 
     async def process(self, records: Sequence[Record]) -> None:
         self.in_flight += 1
         try:
             await self._process(records)
             self.batches += 1
+            self.records += len(records)
         finally:
             self.in_flight -= 1
 

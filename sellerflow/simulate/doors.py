@@ -1,0 +1,123 @@
+"""The platform's public doors, as the simulator uses them: ingress topics, the clock, the HTTP APIs.
+
+The simulator never writes to a service's database. Between clock ticks it waits until every
+service is idle (`/ops/progress`), so what happens does not depend on how fast anything ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from shared.clock import tick
+from shared.events import Event, Payload, new_event
+from shared.settings import SERVICE_NAMES, Settings
+
+_IDS = uuid.UUID("9b7e4c1e-3f0a-4f57-8a57-6c1d2e3f4a5b")
+
+
+class PlatformError(RuntimeError):
+    pass
+
+
+class Doors:
+    def __init__(self, settings: Settings, bootstrap: str, http: Mapping[str, httpx.AsyncClient],
+                 operator_token: str, *, seed: int) -> None:
+        self.settings = settings
+        self.bootstrap = bootstrap
+        self.http = http
+        self.operator = {"Authorization": f"Bearer {operator_token}"}
+        self.seed = seed
+        self._producer: AIOKafkaProducer | None = None
+        self._pending: list[Any] = []
+        self._counter = 0
+        self.published = 0
+
+    async def __aenter__(self) -> Doors:
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5)
+        await self._producer.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._producer is not None:
+            await self._producer.stop()
+
+    # --- Kafka -----------------------------------------------------------------------------------
+    def event(self, data: Payload, *, seller_id: str, subject: str, time: datetime, source: str) -> Event[Any]:
+        """An event with an id derived from the seed: a replay publishes the very same events."""
+        self._counter += 1
+        event_id = uuid.uuid5(_IDS, f"{self.seed}/{self._counter}")
+        return new_event(data, seller_id=seller_id, subject=subject, time=time, source=source, event_id=event_id)
+
+    async def send(self, topic: str, events: Sequence[Event[Any]]) -> None:
+        assert self._producer is not None
+        for event in events:
+            self._pending.append(await self._producer.send(self.settings.topic(topic), event.to_bytes(),
+                                                           key=event.key))
+        self.published += len(events)
+
+    async def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        await asyncio.gather(*pending)
+
+    async def tick(self, now: datetime) -> None:
+        from shared.events import topics
+
+        await self.send(topics.CLOCK_EVENTS, [tick(now)])
+        await self.flush()
+
+    # --- HTTP ------------------------------------------------------------------------------------
+    async def call(self, service: str, method: str, path: str, *, token: str | None = None,
+                   json: Any = None, params: Mapping[str, Any] | None = None, ok: Sequence[int] = (200, 201),
+                   ) -> httpx.Response:
+        # token None: the operator; "": nobody (registration); else the seller's own token.
+        headers = self.operator if token is None else ({"Authorization": f"Bearer {token}"} if token else {})
+        try:
+            response = await self.http[service].request(method, path, json=json, params=params, headers=headers)
+        except httpx.TransportError:
+            if method != "GET":
+                raise
+            response = await self.http[service].request(method, path, json=json, params=params, headers=headers)
+        if response.status_code not in ok:
+            raise PlatformError(f"{method} {service}{path}: {response.status_code} {response.text[:300]}")
+        return response
+
+    async def get(self, service: str, path: str, **kwargs: Any) -> Any:
+        return (await self.call(service, "GET", path, **kwargs)).json()
+
+    async def post(self, service: str, path: str, body: Mapping[str, Any], **kwargs: Any) -> httpx.Response:
+        return await self.call(service, "POST", path, json=body, **kwargs)
+
+    # --- waiting for the platform ------------------------------------------------------------------
+    async def wait_idle(self, *, limit: float = 300.0) -> None:
+        """Every service idle twice in a row, 0.05 s apart, with no batch applied in between.
+
+        A consumer fetches at least every ~20 ms (design.md section 7), so a record published before
+        the first look is visible as lag, or applied, by the second."""
+        deadline = asyncio.get_running_loop().time() + limit
+        previous: dict[str, Any] | None = None
+        while True:
+            polled = await asyncio.gather(*(self.get(name, "/ops/progress") for name in SERVICE_NAMES))
+            progress = dict(zip(SERVICE_NAMES, polled, strict=True))
+            idle = all((p["consumer_lag"], p["batches_in_flight"], p["outbox_unsent"]) == (0, 0, 0)
+                       for p in progress.values())
+            applied = {name: p["batches_applied"] for name, p in progress.items()}
+            if os.environ.get("SELLERFLOW_DEBUG_IDLE"):
+                busy = {n: (p["consumer_lag"], p["batches_in_flight"], p["outbox_unsent"])
+                        for n, p in progress.items() if (p["consumer_lag"], p["batches_in_flight"], p["outbox_unsent"])
+                        != (0, 0, 0)}
+                print(f"{asyncio.get_running_loop().time():.2f} busy {busy}", file=sys.stderr)
+            if idle and previous == applied:
+                return
+            previous = applied if idle else None
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"the platform did not settle within {limit:.0f} s: {progress}")
+            await asyncio.sleep(0.05)
