@@ -36,6 +36,12 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=_json_dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Return a connection to the pool as it is: the default reset costs a round trip per release, and
+    nothing here leaves session state behind (advisory locks are transaction-scoped, LISTEN has its
+    own connection, settings are fixed at connect)."""
+
+
 async def create_pool(dsn: str, schema: str, *, size: int = 10) -> asyncpg.Pool:
     """A pool whose connections see `schema` first: services write unqualified table names."""
     pool = await asyncpg.create_pool(
@@ -43,6 +49,7 @@ async def create_pool(dsn: str, schema: str, *, size: int = 10) -> asyncpg.Pool:
         min_size=1,
         max_size=size,
         init=_init_connection,
+        reset=_keep_session,
         server_settings={"search_path": f"{schema},public", "application_name": f"sellerflow-{schema}"},
         command_timeout=60,
     )

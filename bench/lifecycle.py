@@ -1,0 +1,171 @@
+"""Benchmark: full order life cycles per second through all five services (not a test).
+
+A life cycle: a storefront order on `ingress.orders` -> stock reserved (listing) -> confirmed with
+promises (order) -> the seller ships over HTTP (fulfillment) -> the carrier's scans on
+`ingress.carrier` -> delivered -> every service's view updated, the seller's scorecard included.
+The five services run as separate processes (as in production) on the embedded default; the
+benchmark also reports each service's share of the CPU time they used, and which stage dominates.
+
+    python bench/lifecycle.py [--sellers 20] [--orders 2000] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sellerflow.platform import infrastructure  # noqa: E402
+from sellerflow.simulate import behaviour  # noqa: E402
+from sellerflow.simulate.doors import Doors  # noqa: E402
+from sellerflow.simulate.population import population  # noqa: E402
+from sellerflow.simulate.runner import clients  # noqa: E402
+from sellerflow.supervisor import start_services  # noqa: E402
+from shared.auth import operator_token  # noqa: E402
+from shared.events import topics  # noqa: E402
+from shared.events.ingress import CarrierScanRecorded, CheckoutOrderPlaced  # noqa: E402
+from shared.settings import get_settings  # noqa: E402
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+async def setup(doors: Doors, sellers: int) -> list[Any]:
+    people = [s for s in population(sellers, 1, start=START.date()) if not s.fraudulent]
+    await doors.tick(START)
+    await doors.wait_idle()
+    for seller in people:
+        body = (await doors.post("listing", "/v1/sellers", {**seller.registration, "seller_id": seller.seller_id,
+                                                             "at": START.isoformat()}, token="")).json()
+        seller.token = body["token"]
+        for listing in seller.merchant_listings:
+            await doors.post("listing", f"/v1/sellers/{seller.seller_id}/listings",
+                             {**listing, "at": START.isoformat()}, token=seller.token)
+    await doors.wait_idle()
+    return people
+
+
+async def one_round(doors: Doors, people: list[Any], orders: int, tag: str, now: datetime) -> dict[str, float]:
+    """`orders` life cycles; seconds per stage (each stage ends when the whole platform is idle)."""
+    stages: dict[str, float] = {}
+    drafts = []
+    for n in range(orders):
+        seller = people[n % len(people)]
+        listing = seller.merchant_listings[n % len(seller.merchant_listings)]
+        drafts.append(behaviour.OrderDraft(f"{tag}-{n}", seller, listing, 1, now, "standard"))
+    started = time.perf_counter()
+    await doors.send(topics.INGRESS_ORDERS, [
+        doors.event(CheckoutOrderPlaced.model_validate(d.payload()), seller_id=d.seller.seller_id, subject=d.order_id,
+                    time=now, source="https://bench.example") for d in drafts])
+    await doors.flush()
+    await doors.wait_idle()
+    stages["order to confirmed"] = time.perf_counter() - started
+
+    mark = time.perf_counter()
+    shipped_at = now + timedelta(hours=2)
+    numbers: dict[str, str] = {}
+
+    async def ship(draft: behaviour.OrderDraft) -> None:
+        number = behaviour.tracking_number(behaviour.rng_for(0, draft.order_id), "ups")
+        numbers[draft.order_id] = number
+        await doors.post("fulfillment", f"/v1/orders/{draft.order_id}/shipments", {
+            "carrier": "ups", "tracking_number": number, "at": shipped_at.isoformat(),
+            "lines": [{"listing_id": draft.listing["listing_id"], "quantity": 1}]}, token=draft.seller.token)
+
+    semaphore = asyncio.Semaphore(16)
+
+    async def bounded(draft: behaviour.OrderDraft) -> None:
+        async with semaphore:
+            await ship(draft)
+
+    await asyncio.gather(*(bounded(d) for d in drafts))
+    await doors.wait_idle()
+    stages["shipping over HTTP"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    scans = []
+    for draft in drafts:
+        for status, hours in (("in_transit", 6), ("delivered", 50)):
+            scan = CarrierScanRecorded(carrier="ups", tracking_number=numbers[draft.order_id], status=status,
+                                       scanned_at=now + timedelta(hours=hours))
+            scans.append(doors.event(scan, seller_id=draft.seller.seller_id, subject=draft.order_id,
+                                     time=scan.scanned_at or now, source="https://carrier.example"))
+    await doors.send(topics.INGRESS_CARRIER, scans)
+    await doors.flush()
+    await doors.wait_idle()
+    stages["scans to delivered"] = time.perf_counter() - mark
+    stages["total"] = time.perf_counter() - started
+    return stages
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    used = {}
+    for name, pid in pids.items():
+        times = psutil.Process(pid).cpu_times()
+        used[name] = times.user + times.system
+    return used
+
+
+async def run(bootstrap: str, urls: dict[str, str], pids: dict[str, int], args: argparse.Namespace
+              ) -> dict[str, Any]:
+    settings = get_settings()
+    http = clients(urls)
+    try:
+        async with Doors(settings, bootstrap, http, operator_token(settings.auth_secret.get_secret_value()),
+                         seed=1) as doors:
+            people = await setup(doors, args.sellers)
+            await one_round(doors, people, 200, "warmup", START + timedelta(hours=1))
+            before = cpu_seconds(pids)
+            rounds = [await one_round(doors, people, args.orders, f"r{r}", START + timedelta(days=r + 1))
+                      for r in range(args.rounds)]
+            after = cpu_seconds(pids)
+    finally:
+        for client in http.values():
+            await client.aclose()
+    used = {name: after[name] - before[name] for name in pids}
+    total_cpu = sum(used.values())
+    rates = [args.orders / r["total"] for r in rounds]
+    return {
+        "orders_per_round": args.orders, "sellers": args.sellers,
+        "life_cycles_per_s_rounds": [round(r) for r in rates],
+        "median_life_cycles_per_s": round(statistics.median(rates)),
+        "median_stage_seconds": {stage: round(statistics.median(r[stage] for r in rounds), 2) for stage in rounds[0]},
+        "cpu_share": {name: f"{100 * seconds / total_cpu:.0f}%" for name, seconds in
+                      sorted(used.items(), key=lambda kv: -kv[1])},
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sellers", type=int, default=20)
+    parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    settings = get_settings()
+    with infrastructure(settings, announce=False) as infra:
+        with (Path(infra.data_dir) / "bench-services.log").open("w") as log:
+            services = start_services(infra.env(), log=log)
+            try:
+                services.wait_ready()
+                urls = {name: services.url(name) for name in services.processes}
+                pids = {name: p.pid for name, p in services.processes.items()}
+                result = asyncio.run(run(infra.bootstrap_servers, urls, pids, args))
+            finally:
+                services.stop()
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
