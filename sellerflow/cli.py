@@ -184,7 +184,7 @@ def simulate(
     sellers: Annotated[int, typer.Option(help="Honest sellers (one fraudulent registration is added)")] = 50,
     days: Annotated[int, typer.Option(help="Business days to simulate")] = 90,
     seed: Annotated[int, typer.Option(help="The same seed gives the same scorecards")] = 7,
-    appeals: Annotated[int, typer.Option(help="How many restricted sellers appeal")] = 1,
+    appeals: Annotated[int, typer.Option(help="How many restricted sellers appeal (-1: all)")] = -1,
     stay: Annotated[bool, typer.Option(help="Keep the platform running afterwards, until Ctrl-C")] = False,
 ) -> None:
     """Simulate a marketplace through the platform's public doors and print every seller's outcome."""

@@ -6,6 +6,7 @@ embedded default (Tansu and PostgreSQL from their wheels) once for the whole ses
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import uuid
@@ -26,6 +27,9 @@ SPANS = InMemorySpanExporter()
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # FastStream logs every batch at INFO: thousands of lines in a failing test's report.
+    for noisy in ("faststream", "aiokafka"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     # Tests decide what is traced: a message whose traceparent says "sampled" is; nothing else is.
     provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(0.0)))
     provider.add_span_processor(SimpleSpanProcessor(SPANS))

@@ -73,14 +73,14 @@ class _Action:
 
 class Simulation:
     def __init__(self, doors: Doors, *, sellers: int, days: int, seed: int,
-                 start: date = date(2026, 1, 5), appeals: int = 1) -> None:
+                 start: date = date(2026, 1, 5), appeals: int = -1) -> None:
         self.doors = doors
         self.days = days
         self.seed = seed
         self.start = datetime.combine(start, time(0), UTC)
         self.sellers = population(sellers, seed, start=start)
         self.by_id = {s.seller_id: s for s in self.sellers}
-        self.appeals_left = appeals
+        self.appeals_left = appeals  # how many restricted sellers appeal; -1: every one
         self.stats = Stats()
         self._queue: list[_Action] = []
         self._seq = itertools.count()
@@ -239,7 +239,7 @@ class Simulation:
                                                                  {"outcome": "granted", "at": at.isoformat()}),
                         claim["order_id"])
         seller.status = snapshot["account"]["status"]
-        if seller.status == "restricted" and self.appeals_left > 0 and self.once(f"appeal/{seller.seller_id}"):
+        if seller.status == "restricted" and self.appeals_left != 0 and self.once(f"appeal/{seller.seller_id}"):
             self.appeals_left -= 1
             self.at(now + timedelta(days=1), "seller appeals", self._appeal(seller, now + timedelta(days=1)),
                     seller.seller_id)
@@ -345,11 +345,13 @@ class Simulation:
 
     def _appeal(self, seller: SimSeller, at: datetime) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
+            health = await self.doors.get("metrics", f"/v1/sellers/{seller.seller_id}/health", token=seller.token)
+            named = sorted({line["violation_id"] for line in health.get("ledger", []) if line.get("violation_id")})
             response = await self.command(self.doors.post("listing", f"/v1/sellers/{seller.seller_id}/appeals", {
-                "root_cause": "Orders were packed by one person who fell behind on busy days.",
-                "actions": ["Hired a second packer", "Ship every order on the day it is confirmed"],
-                "prevention": "A daily check of unshipped orders against their ship-by date.",
-                "at": at.isoformat()}, token=seller.token))
+                "root_cause": "Orders were handled by one person who fell behind on busy days.",
+                "actions": ["Hired a second person", "Ship or answer every order on the day it is confirmed"],
+                "prevention": "A daily check of open orders against their ship-by date and of stock levels.",
+                "violation_ids": named[:100], "at": at.isoformat()}, token=seller.token))
             if response is None:
                 return
             self.stats.appeals += 1

@@ -42,7 +42,7 @@ class Outcome:
 
 
 async def run_simulation(settings: Settings, bootstrap: str, http: Mapping[str, httpx.AsyncClient], *,
-                         sellers: int, days: int, seed: int, appeals: int = 1, show_progress: bool = True
+                         sellers: int, days: int, seed: int, appeals: int = -1, show_progress: bool = True
                          ) -> Outcome:
     token = operator_token(settings.auth_secret.get_secret_value())
     started = time.monotonic()
@@ -69,7 +69,7 @@ async def collect(doors: Doors, simulation: Simulation) -> tuple[SellerOutcome, 
         status = account.json()["status"] if account.status_code == 200 else "unregistered"
         card = await doors.get("metrics", f"/v1/sellers/{seller.seller_id}/scorecard")
         health = card.get("health") or {}
-        breaches = tuple(sorted(m["name"] for m in card.get("metrics", []) if m.get("status") == "breach"))
+        breaches = tuple(sorted({m["name"] for m in card.get("metrics", []) if m.get("breach")}))
         return SellerOutcome(seller.seller_id, seller.profile.name, seller.fraudulent, status,
                              health.get("rating"), health.get("band"), breaches, card)
 

@@ -36,3 +36,12 @@ def client(runtime: ServiceRuntime, token: str | None = None) -> httpx.AsyncClie
     token = token or operator_token(runtime.settings.auth_secret.get_secret_value())
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service",
                              headers={"Authorization": f"Bearer {token}"})
+
+
+def asgi_clients(runtimes: dict[str, ServiceRuntime]) -> dict[str, httpx.AsyncClient]:
+    """Plain HTTP clients for running services (no default token): what an outside caller has."""
+    return {
+        name: httpx.AsyncClient(transport=httpx.ASGITransport(app=create_http_app(runtime, manage_lifecycle=False)),
+                                base_url=f"http://{name}", timeout=60.0)
+        for name, runtime in runtimes.items()
+    }
