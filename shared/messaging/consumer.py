@@ -186,18 +186,23 @@ class BatchProcessor:
                     await self._stage_dead_letters(conn, [letter])
 
     async def _handle(self, conn: asyncpg.Connection, items: Sequence[Incoming]) -> None:
+        # Every tick moves this service's business clock (idempotent: it only moves forward).
+        ticks = [item.event.data.now for item in items if isinstance(item.event.data, ClockTicked)]
+        if ticks:
+            await business_clock.advance(conn, max(ticks))
+        # Events of a type the handler ignores change nothing: no inbox row, no work (a service reads
+        # whole topics and usually needs a few of their types).
+        wanted: frozenset[str] | None = getattr(self.handler, "handled_types", None)
+        if wanted is not None:
+            items = [i for i in items if i.event.type in wanted]
         fresh_ids = await inbox.claim(conn, [i.event.id for i in items], [i.topic for i in items])
         fresh = [item for item in items if item.event.id in fresh_ids]
-        if len(fresh) < len(items):
-            for item in items:
-                if item.event.id not in fresh_ids:
-                    telemetry.MESSAGES_SKIPPED.labels(self.service, item.topic).inc()
+        for item in items:
+            if item.event.id not in fresh_ids:
+                telemetry.MESSAGES_SKIPPED.labels(self.service, item.topic).inc()
         if fresh:
             async with outbox.batched(conn):  # every event the batch stages: one INSERT round trip
                 await self.handler(conn, fresh)
-            ticks = [item.event.data.now for item in fresh if isinstance(item.event.data, ClockTicked)]
-            if ticks:
-                await business_clock.advance(conn, max(ticks))
             for item in fresh:
                 telemetry.MESSAGES_HANDLED.labels(self.service, item.topic).inc()
 
