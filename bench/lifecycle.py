@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,18 +24,16 @@ from typing import Any
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from sellerflow.platform import infrastructure  # noqa: E402
-from sellerflow.simulate import behaviour  # noqa: E402
-from sellerflow.simulate.doors import Doors  # noqa: E402
-from sellerflow.simulate.population import population  # noqa: E402
-from sellerflow.simulate.runner import clients  # noqa: E402
-from sellerflow.supervisor import start_services  # noqa: E402
-from shared.auth import operator_token  # noqa: E402
-from shared.events import topics  # noqa: E402
-from shared.events.ingress import CarrierScanRecorded, CheckoutOrderPlaced  # noqa: E402
-from shared.settings import get_settings  # noqa: E402
+from sellerflow.platform import infrastructure
+from sellerflow.simulate import behaviour
+from sellerflow.simulate.doors import Doors
+from sellerflow.simulate.population import population
+from sellerflow.simulate.runner import clients
+from sellerflow.supervisor import start_services
+from shared.auth import operator_token
+from shared.events import topics
+from shared.events.ingress import CarrierScanRecorded, CheckoutOrderPlaced
+from shared.settings import get_settings
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 
@@ -154,16 +151,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     settings = get_settings()
-    with infrastructure(settings, announce=False) as infra:
-        with (Path(infra.data_dir) / "bench-services.log").open("w") as log:
-            services = start_services(infra.env(), log=log)
-            try:
-                services.wait_ready()
-                urls = {name: services.url(name) for name in services.processes}
-                pids = {name: p.pid for name, p in services.processes.items()}
-                result = asyncio.run(run(infra.bootstrap_servers, urls, pids, args))
-            finally:
-                services.stop()
+    with infrastructure(settings, announce=False) as infra, \
+            (Path(infra.data_dir) / "bench-services.log").open("w") as log:
+        services = start_services(infra.env(), log=log)
+        try:
+            services.wait_ready()
+            urls = {name: services.url(name) for name in services.processes}
+            pids = {name: p.pid for name, p in services.processes.items()}
+            result = asyncio.run(run(infra.bootstrap_servers, urls, pids, args))
+        finally:
+            services.stop()
     print(json.dumps(result, indent=2))
 
 
