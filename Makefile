@@ -17,8 +17,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The whole platform on the embedded default, a few thousand orders, every seller's scorecard.
+SELLERS ?= 12
+DAYS    ?= 60
+
+## A simulated marketplace on the embedded default: sellers of every profile, buyers, carriers,
+## operators; every seller's outcome as a table, then the dashboard until Ctrl-C.
 demo: install
+	$(BIN)/sellerflow simulate --sellers $(SELLERS) --days $(DAYS) --stay
+
+## The first slice alone: a few thousand orders straight to the scorecards, printed, then stop.
+orders-demo: install
 	$(BIN)/sellerflow demo
 
 ## Lint, type-check, then every test (unit, integration, end to end) on the embedded default.

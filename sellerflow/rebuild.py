@@ -67,10 +67,11 @@ async def rebuild(settings: Settings, *, bootstrap_servers: str, dsn: str, idle_
     await consumer.start()
     try:
         partitions = await _partitions(consumer, [settings.topic(t) for t in SPEC.inputs])
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
+        if partitions:  # no topic yet: nothing to replay
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
         idle_since = time.monotonic()
-        while True:
+        while partitions:
             fetched = await consumer.getmany(timeout_ms=200, max_records=batch_size)
             records = [r for part in fetched.values() for r in part]
             if records:
@@ -95,7 +96,7 @@ async def _partitions(consumer: AIOKafkaConsumer, names: Sequence[str]) -> list[
     found: list[TopicPartition] = []
     for name in names:
         ids = consumer.partitions_for_topic(name)
-        for _ in range(50):
+        for _ in range(10):
             if ids:
                 break
             await consumer._client.force_metadata_update()  # a topic is known only after a metadata refresh

@@ -15,5 +15,5 @@ SPEC = ServiceSpec(
     inputs=(topics.SELLER_EVENTS, topics.LISTING_EVENTS, topics.ORDER_EVENTS, topics.FULFILLMENT_EVENTS,
             topics.AFTERSALES_EVENTS, topics.CLOCK_EVENTS),
     make_handler=lambda ctx: handlers.events,
-    routers=(handlers.router,),
+    routers=(handlers.router, handlers.pages),
 )

@@ -1,26 +1,109 @@
-"""Metrics entry points: the batch fold it consumes with, and the scorecard routes."""
+"""Metrics entry points: the batch fold it consumes with, the seller performance routes and the dashboard."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
 
-from services.metrics import service
-from shared.auth import CurrentPrincipal, require_access
-from shared.events.common import UtcDatetime
+from services.metrics import dashboard, queries, repository, service, views
+from services.metrics.policy import DEFAULT_POLICY
+from shared.auth import CurrentPrincipal, InvalidToken, require_access, require_operator, verify_token
+from shared.events.common import FulfillmentChannel, UtcDatetime
+from shared.events.metrics import MetricName
 from shared.runtime import Ctx
 
-events = service.apply_batch
+events = service.Fold()
 
 router = APIRouter(prefix="/v1", tags=["seller performance"])
+pages = APIRouter(tags=["seller dashboard"])
+
+AsOf = Annotated[UtcDatetime | None, Query(description="A past business day: windows end with that day.")]
 
 
-@router.get("/sellers/{seller_id}/scorecard", summary="The seller's scorecard at the business clock's now")
-async def scorecard(
-    ctx: Ctx, principal: CurrentPrincipal, seller_id: str, as_of: UtcDatetime | None = None
+async def _moment(ctx: Ctx, as_of: datetime | None) -> datetime:
+    now = await queries.moment(ctx.pool, as_of)
+    if now is None:
+        raise HTTPException(409, "no business time yet: nothing has been consumed")
+    return now
+
+
+@router.get("/sellers/at-risk", summary="Sellers at risk or critical, lowest rating first (operator)")
+async def at_risk(ctx: Ctx, principal: CurrentPrincipal,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+    require_operator(principal)
+    rows = await repository.at_risk(ctx.pool, limit)
+    return [{"rank": i + 1, "seller_id": r["seller_id"], "rating": r["rating"], "band": r["band"],
+             "breached_metrics": list(r["breaches"]), "enforcement_level": r["level"],
+             "account_status": r["account_status"], "as_of": r["computed_at"]} for i, r in enumerate(rows)]
+
+
+@router.get("/sellers/{seller_id}/scorecard", summary="Every metric against its target, sales, rating and band")
+async def scorecard(ctx: Ctx, principal: CurrentPrincipal, seller_id: str, as_of: AsOf = None) -> dict[str, Any]:
+    require_access(principal, seller_id)
+    now = await queries.moment(ctx.pool, as_of)
+    if now is None:  # nothing consumed yet: an empty scorecard, not an error
+        return {"seller_id": seller_id, "as_of": None, "metrics": [], "sales": {}}
+    view = await queries.view(ctx.pool, seller_id, now, DEFAULT_POLICY, live=as_of is None)
+    return views.scorecard_json(seller_id, now, view.card, view.health, DEFAULT_POLICY.fulfilled_window)
+
+
+@router.get("/sellers/{seller_id}/health", summary="Account health rating, band and the ledger of every point")
+async def health(ctx: Ctx, principal: CurrentPrincipal, seller_id: str, as_of: AsOf = None) -> dict[str, Any]:
+    require_access(principal, seller_id)
+    now = await _moment(ctx, as_of)
+    view = await queries.view(ctx.pool, seller_id, now, DEFAULT_POLICY, full=True)
+    standing = await repository.standing(ctx.pool, seller_id)
+    enforcement = None if standing is None else {"level": standing.standing.level.name.lower(),
+                                                  "decided_at": standing.standing.decided_at}
+    return {"seller_id": seller_id, "as_of": now, **views.health_json(view.health), "enforcement": enforcement}
+
+
+@router.get("/sellers/{seller_id}/defects", summary="The items behind a metric: order, kind, dates")
+async def defects(
+    ctx: Ctx, principal: CurrentPrincipal, seller_id: str,
+    metric: MetricName | None = None, channel: FulfillmentChannel | None = None,
+    window: Annotated[int | None, Query(ge=1, le=365, description="One of the metric's windows")] = None,
+    as_of: AsOf = None,
 ) -> dict[str, Any]:
     require_access(principal, seller_id)
-    moment: datetime | None = as_of
-    return await service.sales_scorecard(ctx.pool, seller_id, moment)
+    now = await _moment(ctx, as_of)
+    rules = [r for r in DEFAULT_POLICY.rates if metric is None or r.name is metric]
+    rules = [r for r in rules if channel is None or r.channel in (None, channel)]
+    if not rules:
+        raise HTTPException(404, "no such metric for that channel")
+    view = await queries.view(ctx.pool, seller_id, now, DEFAULT_POLICY)
+    wanted = [(rule, span) for rule in rules for span in rule.windows if window is None or span == window]
+    found = await queries.drilldowns(ctx.pool, seller_id, wanted, now)
+    groups = []
+    for rule, span in wanted:
+        rate = next(r for r in view.card.rates if r.key == rule.key and r.window_days == span)
+        groups.append({**views.rate_json(rate), "items": [item.json() for item in found[(rule.key, span)]]})
+    if not groups:
+        raise HTTPException(404, "no such window for that metric")
+    return {"seller_id": seller_id, "as_of": now, "metrics": groups}
+
+
+@pages.get("/dashboard/{seller_id}", response_class=HTMLResponse, summary="The seller's dashboard (HTML)")
+async def seller_dashboard(ctx: Ctx, request: Request, seller_id: str, token: str | None = None,
+                           as_of: AsOf = None) -> HTMLResponse:
+    if not token:
+        return HTMLResponse(dashboard.ask_for_token(seller_id))
+    try:
+        principal = verify_token(request.app.state.auth_secret, token)
+    except InvalidToken:
+        return HTMLResponse(dashboard.ask_for_token(seller_id, "That token is not valid."), status_code=401)
+    if not principal.may_access(seller_id):
+        return HTMLResponse(dashboard.ask_for_token(seller_id, "That token belongs to another seller."),
+                            status_code=403)
+    now = await queries.moment(ctx.pool, as_of)
+    if now is None:
+        return HTMLResponse(dashboard.empty(seller_id))
+    view = await queries.view(ctx.pool, seller_id, now, DEFAULT_POLICY, full=True)
+    trends = await queries.trend(ctx.pool, seller_id, now.date(), dashboard.TREND_DAYS, DEFAULT_POLICY)
+    wanted = [(next(r for r in DEFAULT_POLICY.rates if r.key == rate.key), rate.window_days)
+              for rate in view.card.rates if rate.denominator]
+    drill = await queries.drilldowns(ctx.pool, seller_id, wanted, now)
+    return HTMLResponse(dashboard.render(view, trends, drill, DEFAULT_POLICY))

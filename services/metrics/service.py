@@ -1,63 +1,244 @@
-"""Metrics use cases: fold a consumed batch into the per-seller state; read scorecards."""
+"""Metrics use cases, inside the consumed batch's transaction.
+
+A batch:
+1. moves the business clock to the latest tick or event time seen;
+2. folds each item's events into its facts, and re-evaluates the items whose deadline has passed;
+   every changed item replaces its rows in the daily buckets (old rows out, new rows in): one
+   upsert per table;
+3. records policy violations, appeal decisions and account statuses;
+4. refreshes the sellers it touched (and, when the day turns, those whose windows moved): scorecard,
+   rating, band and enforcement, publishing `seller.scorecard_updated`, `seller.health_changed` and
+   `seller.enforcement_decided` only when they change.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
 
-from services.metrics import domain, repository
+from services.metrics import queries, repository, views
+from services.metrics.domain import codec, enforcement, facts
+from services.metrics.domain.contributions import difference, timeline
+from services.metrics.domain.health import Violation, health
+from services.metrics.domain.scorecard import scorecard
+from services.metrics.policy import DEFAULT_POLICY, Policy
+from services.metrics.repository import ItemKey, Standing
 from shared import business_clock
+from shared.events import Event, Payload, new_event
+from shared.events.aftersales import MessageReceived, MessageReplied, ReviewReceived
 from shared.events.clock import ClockTicked
-from shared.events.order import OrderPlaced
+from shared.events.metrics import SellerEnforcementDecided, SellerHealthChanged
+from shared.events.policy import PolicyViolated
+from shared.events.seller import SellerAppealDecided, SellerStatusChanged, StatusCause
+from shared.messaging import outbox
 from shared.messaging.consumer import Incoming, handling
 
-
-def _order_fact(seller_id: str, placed: OrderPlaced) -> domain.OrderFact:
-    return domain.OrderFact(
-        seller_id=seller_id,
-        order_id=placed.order_id,
-        purchased_at=placed.purchased_at,
-        fulfillment_channel=placed.fulfillment_channel,
-        currency=placed.currency,
-        total=placed.total.amount,
-        units=sum(line.quantity for line in placed.lines),
-    )
+SOURCE = "/sellerflow/metrics"
+#: Items past a deadline re-evaluated per batch at most; the rest wait for the next batch.
+DUE_PER_BATCH = 5000
+#: Sellers whose windows moved at a day turn refreshed per batch at most; the rest wait for the next batches.
+STALE_PER_BATCH = 2000
+BucketChanges = dict[tuple[str, str, date, date], tuple[int, int]]
+#: Bucket key -> the violation category its breach opens (the same for every policy: names, not figures).
+CATEGORY_OF_KEY = {rule.key: rule.category for rule in DEFAULT_POLICY.rates}
 
 
-async def apply_batch(conn: asyncpg.Connection, batch: Sequence[Incoming]) -> None:
-    """Every event moves the business clock; order facts fold into daily buckets in one upsert."""
-    facts: list[domain.OrderFact] = []
-    latest: datetime | None = None
+#: Every payload the fold reads; the consumer skips (and does not record) the other types.
+HANDLED: tuple[type[Payload], ...] = (*facts.ORDER_FACTS, MessageReceived, MessageReplied, ReviewReceived,
+                                      PolicyViolated, SellerAppealDecided, SellerStatusChanged, ClockTicked)
+
+
+class Fold:
+    """The batch handler: `apply_batch`, with the event types it reads."""
+
+    handled_types = frozenset(cls.EVENT_TYPE for cls in HANDLED)
+
+    def __init__(self, policy: Policy = DEFAULT_POLICY) -> None:
+        self.policy = policy
+
+    async def __call__(self, conn: asyncpg.Connection, batch: Sequence[Incoming]) -> None:
+        await apply_batch(conn, batch, policy=self.policy)
+
+
+def moment_of(event: Event[Any]) -> datetime:
+    data = event.data
+    return data.now if isinstance(data, ClockTicked) else event.time
+
+
+async def apply_batch(conn: asyncpg.Connection, batch: Sequence[Incoming], *, policy: Policy = DEFAULT_POLICY,
+                      publish: bool = True) -> None:
+    """Fold a batch; with `publish`, refresh the sellers it changed and stage what changed for them."""
+    before, now = await repository.advance_fold_clock(conn, max(moment_of(item.event) for item in batch))
+    await business_clock.advance(conn, now)  # metrics' now: the latest tick or event time seen
+    touched: set[str] = set()
+    by_item: dict[ItemKey, list[Event[Any]]] = {}
+    found: list[tuple[str, Violation, str, str]] = []
+    resolutions: list[tuple[str, str, datetime, str]] = []
+    appeals: list[tuple[str, datetime]] = []
+    statuses: list[tuple[str, str, int | None]] = []
     for item in batch:
-        event = item.event
+        event, data = item.event, item.event.data
         with handling(item):
-            data: Any = event.data
-            moment = data.now if isinstance(data, ClockTicked) else event.time
-            latest = moment if latest is None or moment > latest else latest
-            if isinstance(data, OrderPlaced):
-                facts.append(_order_fact(event.sellerid, data))
-    if latest is not None:
-        await business_clock.advance(conn, latest)  # metrics' now: the latest tick or event time seen
-    new_orders = await repository.insert_new_orders(conn, facts)
-    await repository.add_sales(conn, domain.fold_sales(new_orders))
+            if isinstance(data, ClockTicked):
+                continue
+            seller = event.sellerid
+            touched.add(seller)
+            key = facts.item_key(event)
+            if key is not None:
+                by_item.setdefault((seller, *key), []).append(event)
+            elif isinstance(data, PolicyViolated):
+                found.append((seller, Violation(data.violation_id, data.category.value, data.severity,
+                                                data.detected_at, data.description, tuple(data.rules)),
+                              data.subject_kind.value, data.subject_id))
+            elif isinstance(data, SellerAppealDecided) and data.accepted:
+                appeals.append((seller, max(event.time, now)))  # it answers decisions taken up to now
+                resolutions += [(seller, v, event.time, data.appeal_id) for v in data.resolved_violation_ids]
+            elif isinstance(data, SellerStatusChanged):
+                by_operator = data.cause in (StatusCause.APPEAL, StatusCause.OPERATOR)
+                level = enforcement.LEVEL_OF_STATUS.get(data.new_status) if by_operator else None
+                statuses.append((seller, data.new_status.value, None if level is None else int(level)))
+    changed, _ = await fold_items(conn, by_item, now)
+    await repository.save_violations(conn, found)
+    await repository.resolve_violations(conn, resolutions)
+    await repository.record_appeals(conn, appeals)
+    await repository.record_statuses(conn, statuses)
+    if not publish:
+        return
+    if before is not None and now.date() > before.date():
+        await windows_moved(conn, before, now, policy)
+    sellers = touched | changed | await repository.take_stale(conn, STALE_PER_BATCH)
+    await refresh(conn, sorted(sellers), now, policy)
 
 
-async def sales_scorecard(pool: asyncpg.Pool, seller_id: str, as_of: datetime | None) -> dict[str, Any]:
-    now = as_of or await business_clock.current(pool)
+async def fold_items(conn: asyncpg.Connection, by_item: dict[ItemKey, list[Event[Any]]], now: datetime,
+                     due_limit: int = DUE_PER_BATCH) -> tuple[set[str], int]:
+    """Apply each item's new facts, re-evaluate items past a deadline.
+
+    Returns the sellers whose buckets changed, and how many items were due.
+    """
+    rows = await repository.lock_items(conn, list(by_item))
+    due_rows = await repository.lock_due_items(conn, now, due_limit)
+    due = [row for row in due_rows if row.key not in by_item]
+    saves: list[tuple[ItemKey, date, dict[str, Any], Any, datetime | None]] = []
+    changes: BucketChanges = {}
+    for key, events in by_item.items():
+        _, kind, item_id = key
+        row = rows.get(key)
+        state = codec.decode(kind, item_id, row.facts) if row else facts.new_item(kind, item_id, events[0])
+        for event in sorted(events, key=lambda e: (e.time, e.type, str(e.id))):
+            state = facts.apply(state, event)
+        _evaluate(key, state, row.applied if row else {}, now, saves, changes)
+    for row in due:
+        _evaluate(row.key, codec.decode(row.key[1], row.key[2], row.facts), row.applied, now, saves, changes)
+    await repository.save_items(conn, saves)
+    await repository.add_to_buckets(conn, changes)
+    today = now.date()
+    await repository.forget_histories(conn, [(seller, CATEGORY_OF_KEY[metric]) for seller, metric, _, eff in changes
+                                             if eff < today and metric in CATEGORY_OF_KEY])
+    return {key[0] for key in changes}, len(due_rows)
+
+
+def _evaluate(key: ItemKey, state: facts.ItemState, applied: Any, now: datetime,
+              saves: list[tuple[ItemKey, date, dict[str, Any], Any, datetime | None]], changes: BucketChanges) -> None:
+    rows, upcoming = timeline(state, now)
+    for (metric, attr, eff), change in difference(rows, applied).items():
+        old = changes.get((key[0], metric, attr, eff), (0, 0))
+        changes[(key[0], metric, attr, eff)] = (old[0] + change[0], old[1] + change[1])
+    saves.append((key, anchor_day(state), codec.encode(state), rows, upcoming))
+
+
+def anchor_day(state: facts.ItemState) -> date:
+    if isinstance(state, facts.OrderState):
+        return state.purchased_at.date()
+    if isinstance(state, facts.MessageState):
+        return state.received_at.date()
+    return state.posted_at.date()
+
+
+async def windows_moved(conn: asyncpg.Connection, before: datetime, now: datetime, policy: Policy) -> None:
+    """The day turned: queue the sellers with rows on a day that entered or left a window, or a violation that
+    closed. They are refreshed over the next batches (a tick comes every minute in production)."""
+    old, new = before.date(), now.date()
+    if (new - old).days > policy.longest_window:
+        await repository.mark_all_stale(conn)
+        return
+    entered = {old + timedelta(days=i) for i in range(1, (new - old).days + 1)}
+    spans = {span for spans in policy.windows_by_family().values() for span in spans}
+    left = {d - timedelta(days=span) for d in entered for span in spans}  # a window's first day moved past these
+    window = policy.violation_window
+    await repository.mark_stale(conn, sorted(entered | left), before - window, now - window)
+
+
+async def refresh(conn: asyncpg.Connection, sellers: Sequence[str], now: datetime, policy: Policy = DEFAULT_POLICY,
+                  *, publish: bool = True) -> None:
+    """Recompute the sellers' scorecards and health; stage what changed (with `publish`)."""
+    if not sellers:
+        return
+    day = now.date()
+    sums = await repository.window_sums(conn, sellers, day, policy)
+    standings = await repository.lock_standings(conn, sellers)
+    cards = {s: scorecard(day, sums[s], policy) for s in sellers}
+    flags = {(s, c): f for s, card in cards.items() for c, f in queries.categories_of(card).items()}
+    breached: dict[str, set[str]] = {s: set() for s in sellers}
+    for (seller, category), flag in flags.items():
+        if flag:
+            breached[seller].add(category)
+    histories = await queries.histories(conn, breached, day, policy, flags, store=conn)
+    since = now - policy.violation_window - policy.repeat_window
+    found, resolved = await repository.violations(conn, sellers, since)
+    staged: list[Event[Any]] = []
+    saves: list[tuple[Standing, datetime]] = []
+    for seller in sellers:
+        card, previous = cards[seller], standings[seller]
+        rated = health(card, found[seller], histories.get(seller, {}), resolved[seller], now, policy)
+        digest = views.digest(card, rated)
+        decision = enforcement.decide(previous.standing, rated, now, policy) if publish else None
+        standing = enforcement.after(previous.standing, rated, decision, now)
+        saves.append((Standing(seller, standing, digest, tuple(sorted(breached[seller]))), now))
+        if not publish:
+            continue
+        if digest != previous.digest:
+            staged.append(_event(views.scorecard_event(card, rated, now), seller, now))
+        if rated.band is not previous.standing.band:
+            staged.append(_event(SellerHealthChanged(as_of=now, old_band=previous.standing.band, new_band=rated.band,
+                                                     old_rating=previous.standing.rating, new_rating=rated.rating),
+                                 seller, now))
+        if decision is not None:
+            defects = await queries.defects_behind(conn, seller, rated, now, policy)
+            staged.append(_event(SellerEnforcementDecided(
+                as_of=now, action=decision.action, reasons=list(decision.reasons)[:20], rating=rated.rating,
+                band=rated.band, metrics=[views.metric_value(r) for r in rated.breached][:50],
+                defects=[d.ref() for d in defects][: policy.max_defects_listed],
+                violation_ids=rated.open_violation_ids[:100]), seller, now))
+    await repository.save_standings(conn, saves)
+    if staged:
+        await outbox.stage(conn, staged)
+
+
+def _event(payload: Any, seller: str, now: datetime) -> Event[Any]:
+    return new_event(payload, seller_id=seller, subject=seller, time=now, source=SOURCE)
+
+
+async def settle(conn: asyncpg.Connection, policy: Policy = DEFAULT_POLICY) -> int:
+    """After a replay: every deadline up to now evaluated, every seller's standing recomputed, nothing published.
+
+    The enforcement level follows the account status the listing service last applied.
+    """
+    now = await business_clock.current(conn)
     if now is None:
-        return {"seller_id": seller_id, "as_of": None, "sales": {}}
-    first30, last = domain.window(now, 30)
-    rows = await repository.sales_rows(pool, seller_id, first30, last)
-    sales: dict[str, Any] = {}
-    for days in (7, 30):
-        first, _ = domain.window(now, days)
-        figures = domain.sum_window(rows, first, last)
-        sales[f"{days}d"] = {
-            "from": first, "to": last, "orders": figures.orders, "units": figures.units,
-            "gross_sales": {c: str(a) for c, a in figures.gross.items()},
-            "average_order_value": {c: str(a) for c, a in figures.average_order_value.items()},
-        }
-    return {"seller_id": seller_id, "as_of": now, "sales": sales}
+        return 0
+    await repository.advance_fold_clock(conn, now)
+    while (await fold_items(conn, {}, now))[1] == DUE_PER_BATCH:
+        pass
+    sellers = await repository.all_sellers(conn)
+    await conn.execute("DELETE FROM stale_sellers")
+    for start in range(0, len(sellers), 1000):
+        await refresh(conn, sellers[start:start + 1000], now, policy, publish=False)
+    await conn.execute(
+        "UPDATE sellers SET level = CASE account_status WHEN 'warned' THEN 1 WHEN 'restricted' THEN 2"
+        " WHEN 'suspended' THEN 3 ELSE 0 END WHERE account_status IS NOT NULL")
+    return len(sellers)
+
