@@ -8,7 +8,7 @@ as a whole cannot ship) before changing anything.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.fulfillment.domain import (
@@ -19,6 +19,7 @@ from services.fulfillment.domain import (
 )
 from services.fulfillment.domain_events import FulfillmentOverdue
 from shared.events.common import FulfillmentChannel
+from shared.pii import PostalAddress
 
 
 class NotShippable(ShipmentError):
@@ -32,19 +33,7 @@ class OrderLine:
     quantity: int
 
 
-@dataclass(frozen=True)
-class Address:
-    name: str | None
-    lines: tuple[str, ...]
-    city: str
-    region: str | None
-    postal_code: str | None
-    country: str
-    phone: str | None = None
-
-    def erased(self) -> Address:
-        # Section 8: keep city, region and country, nothing that finds the buyer.
-        return replace(self, name=None, lines=(), postal_code=None, phone=None)
+Address = PostalAddress  # the buyer's address as fulfillment keeps it
 
 
 @dataclass

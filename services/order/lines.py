@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from shared.pii import PostalAddress
+
 #: The largest amount a wire `Money` carries: 12 digits and 2 decimal places.
 MAX_AMOUNT = Decimal("999999999999.99")
 
@@ -47,19 +49,7 @@ class Reservation:
     handling_days: int  # the largest handling days of the lines: sets ship-by
 
 
-@dataclass(frozen=True)
-class ShipTo:
-    name: str | None
-    lines: tuple[str, ...]
-    city: str
-    region: str | None
-    postal_code: str | None
-    country: str
-    phone: str | None = None
-
-    def erased(self) -> ShipTo:
-        # Section 8: keep city, region and country for reporting, nothing that finds the buyer.
-        return replace(self, name=None, lines=(), postal_code=None, phone=None)
+ShipTo = PostalAddress  # the buyer's address as the order keeps it
 
 
 def malformations(lines: Sequence[OrderLine]) -> list[str]:
