@@ -21,6 +21,8 @@ token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens signed with AU
 app.add_typer(topics_app, name="topics")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(token_app, name="token")
+metrics_app = typer.Typer(no_args_is_help=True, help="The metrics service's state.")
+app.add_typer(metrics_app, name="metrics")
 
 ServiceName = Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICE_NAMES)}")]
 
@@ -154,6 +156,18 @@ def dlq_replay(
         raise typer.BadParameter("no such dead letter")
     sent = asyncio.run(replay(bootstrap, chosen, replacement=body.read_bytes() if body else None))
     typer.echo(f"replayed {sent} messages")
+
+
+@metrics_app.command("rebuild")
+def metrics_rebuild(
+    idle_seconds: Annotated[float, typer.Option(help="No record for this long: the end of the topics")] = 2.0,
+) -> None:
+    """Drop the metrics state and rebuild it from every topic from the beginning (stop the service first)."""
+    from sellerflow.rebuild import run as rebuild
+
+    settings = get_settings()
+    bootstrap, dsn = settings.require_infrastructure()
+    typer.echo(rebuild(settings, bootstrap_servers=bootstrap, dsn=dsn, idle_seconds=idle_seconds).summary())
 
 
 @app.command()
