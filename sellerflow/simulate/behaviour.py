@@ -137,6 +137,7 @@ class Journey:
     return_at: datetime | None
     claim_at: datetime | None
     chargeback_at: datetime | None
+    review: tuple[datetime, int] | None = None
 
 
 def plan_journey(seed: int, profile: Profile, order_id: str, shipped_at: datetime, speed: str, *,
@@ -160,7 +161,10 @@ def plan_journey(seed: int, profile: Profile, order_id: str, shipped_at: datetim
     return_at = arrives + timedelta(days=rng.uniform(2, 10)) if arrives and returned else None
     claim_at = shipped_at + timedelta(days=9) if lost and rng.random() < profile.claim_when_lost else None
     chargeback_at = arrives + timedelta(days=12) if arrives and rng.random() < profile.chargeback else None
-    return Journey(scans, arrives, message_at, feedback, return_at, claim_at, chargeback_at)
+    review = None
+    if arrives and rng.random() < profile.review:
+        review = (arrives + timedelta(days=rng.uniform(2, 8)), rng.choice([3, 4, 4, 5, 5]))
+    return Journey(scans, arrives, message_at, feedback, return_at, claim_at, chargeback_at, review)
 
 
 def reply_delay(seed: int, profile: Profile, message_id: str) -> timedelta:

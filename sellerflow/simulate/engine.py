@@ -31,6 +31,7 @@ from shared.events.ingress import (
     BuyerFeedbackLeft,
     BuyerMessageSent,
     BuyerReturnRequested,
+    BuyerReviewPosted,
     CarrierScanRecorded,
     CheckoutOrderPlaced,
 )
@@ -300,6 +301,11 @@ class Simulation:
             when, stars = journey.feedback
             later(when, "buyer rates", topics.INGRESS_BUYER, BuyerFeedbackLeft(
                 feedback_id=f"F-{order_id}", order_id=order_id, buyer_id=buyer, stars=stars, left_at=when))
+        if journey.review:
+            when, stars = journey.review
+            later(when, "buyer reviews", topics.INGRESS_BUYER, BuyerReviewPosted(
+                review_id=f"V-{order_id}", listing_id=order["lines"][0]["listing_id"], order_id=order_id,
+                stars=stars, posted_at=when))
         if journey.return_at:
             later(journey.return_at, "buyer returns", topics.INGRESS_BUYER, BuyerReturnRequested(
                 return_id=f"R-{order_id}", order_id=order_id, buyer_id=buyer, requested_at=journey.return_at,

@@ -24,6 +24,7 @@ class Profile:
     message: float = 0.12
     return_request: float = 0.04
     feedback: float = 0.3
+    review: float = 0.15  # a product review: never counts in seller metrics
     negative_feedback: float = 0.05  # share of feedback at 1-2 stars when all went well
     claim_when_lost: float = 0.7
     chargeback: float = 0.002

@@ -85,12 +85,15 @@ class Progress:
     async def report(self, day: int, simulation: Simulation) -> None:
         events = await consumed(simulation.doors) - self.baseline
         elapsed = time.monotonic() - self.started
-        bands = Counter(s.status for s in simulation.sellers)
+        sellers = [s.seller_id for s in simulation.sellers if not s.fraudulent]
+        unhealthy = await simulation.doors.get("metrics", "/v1/sellers/at-risk", params={"limit": 1000})
+        bands = Counter(row["band"] for row in unhealthy if row["seller_id"] in sellers)
+        bands["healthy"] = len(sellers) - sum(bands.values())
         width = 30
         filled = width * day // self.days
         bar = "#" * filled + "." * (width - filled)
-        statuses = " ".join(f"{k} {v}" for k, v in sorted(bands.items()))
-        print(f"\r[{bar}] day {day:>3}/{self.days}  {events / max(elapsed, 1e-9):>6.0f} events/s  {statuses}   ",
+        counts = "  ".join(f"{band} {bands.get(band, 0)}" for band in ("healthy", "at_risk", "critical"))
+        print(f"\r[{bar}] day {day:>3}/{self.days}  {events / max(elapsed, 1e-9):>6.0f} events/s  {counts}   ",
               end="", file=sys.stderr, flush=True)
 
     def done(self) -> None:
