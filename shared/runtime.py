@@ -156,6 +156,9 @@ class ServiceRuntime:
             "batches_in_flight": processor.in_flight if processor else 0,
             "batches_applied": processor.batches if processor else 0,
             "records_consumed": processor.records if processor else 0,
+            "inputs": list(self.spec.inputs),
+            "consumed": dict(processor.consumed) if processor else {},
+            "published": dict(self._relay.published) if self._relay else {},
             "outbox_unsent": unsent,
         }
 

@@ -144,8 +144,8 @@ def plan_journey(seed: int, profile: Profile, order_id: str, shipped_at: datetim
                  scanned: bool, deliver_by: datetime | None) -> Journey:
     rng = rng_for(seed, "journey", order_id)
     lost = rng.random() < profile.lost
-    transit = timedelta(days=TRANSIT_DAYS[speed] + (rng.choice([1, 2]) if rng.random() < 0.1 else 0),
-                        hours=rng.uniform(-6, 6))
+    delayed = rng.random() < 0.03  # the carrier's own delays, whatever the seller does
+    transit = timedelta(days=TRANSIT_DAYS[speed] + (rng.choice([1, 2]) if delayed else 0), hours=rng.uniform(-6, 6))
     arrives = None if lost else shipped_at + transit
     scans: list[tuple[datetime, str]] = []
     if scanned:
@@ -155,7 +155,7 @@ def plan_journey(seed: int, profile: Profile, order_id: str, shipped_at: datetim
     message_at = shipped_at + timedelta(hours=rng.uniform(6, 60)) if rng.random() < profile.message else None
     feedback = None
     if arrives and rng.random() < profile.feedback:
-        negative = rng.random() < (0.5 if late else profile.negative_feedback)
+        negative = rng.random() < (0.25 if late else profile.negative_feedback)
         feedback = (arrives + timedelta(days=rng.uniform(1, 4)), rng.choice([1, 2]) if negative else rng.choice([4, 5]))
     returned = arrives is not None and rng.random() < profile.return_request
     return_at = arrives + timedelta(days=rng.uniform(2, 10)) if arrives and returned else None

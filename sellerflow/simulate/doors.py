@@ -40,6 +40,7 @@ class Doors:
         self._pending: list[Any] = []
         self._counter = 0
         self.published = 0
+        self.sent: dict[str, int] = {}  # logical topic -> records the simulator published
 
     async def __aenter__(self) -> Doors:
         self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5)
@@ -63,6 +64,7 @@ class Doors:
             self._pending.append(await self._producer.send(self.settings.topic(topic), event.to_bytes(),
                                                            key=event.key))
         self.published += len(events)
+        self.sent[topic] = self.sent.get(topic, 0) + len(events)
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, []
@@ -98,26 +100,30 @@ class Doors:
 
     # --- waiting for the platform ------------------------------------------------------------------
     async def wait_idle(self, *, limit: float = 300.0) -> None:
-        """Every service idle twice in a row, 0.05 s apart, with no batch applied in between.
+        """Wait until the platform has applied everything: no timing guess, a count.
 
-        A consumer fetches at least every ~20 ms (design.md section 7), so a record published before
-        the first look is visible as lag, or applied, by the second."""
+        Every record on a topic was published by the simulator or by a service's outbox relay, and
+        each counts what it sent; each service counts what it consumed of each input topic. The
+        platform is idle when every service has consumed at least what was produced on each of its
+        inputs (more after a redelivery), has no batch in flight, and has nothing unsent in its outbox.
+        """
         deadline = asyncio.get_running_loop().time() + limit
-        previous: dict[str, Any] | None = None
         while True:
             polled = await asyncio.gather(*(self.get(name, "/ops/progress") for name in SERVICE_NAMES))
             progress = dict(zip(SERVICE_NAMES, polled, strict=True))
-            idle = all((p["consumer_lag"], p["batches_in_flight"], p["outbox_unsent"]) == (0, 0, 0)
-                       for p in progress.values())
-            applied = {name: p["batches_applied"] for name, p in progress.items()}
-            if os.environ.get("SELLERFLOW_DEBUG_IDLE"):
-                busy = {n: (p["consumer_lag"], p["batches_in_flight"], p["outbox_unsent"])
-                        for n, p in progress.items() if (p["consumer_lag"], p["batches_in_flight"], p["outbox_unsent"])
-                        != (0, 0, 0)}
-                print(f"{asyncio.get_running_loop().time():.2f} busy {busy}", file=sys.stderr)
-            if idle and previous == applied:
+            produced = dict(self.sent)
+            for p in progress.values():
+                for topic, count in p["published"].items():
+                    produced[topic] = produced.get(topic, 0) + count
+            behind = {name: {t: produced.get(t, 0) - p["consumed"].get(t, 0) for t in p["inputs"]
+                             if p["consumed"].get(t, 0) < produced.get(t, 0)}
+                      for name, p in progress.items()}
+            busy = {name: (p["batches_in_flight"], p["outbox_unsent"]) for name, p in progress.items()
+                    if (p["batches_in_flight"], p["outbox_unsent"]) != (0, 0)}
+            if not busy and not any(behind.values()):
                 return
-            previous = applied if idle else None
+            if os.environ.get("SELLERFLOW_DEBUG_IDLE"):
+                print(f"behind {behind} busy {busy}", file=sys.stderr)
             if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"the platform did not settle within {limit:.0f} s: {progress}")
-            await asyncio.sleep(0.05)
+                raise TimeoutError(f"the platform did not settle within {limit:.0f} s: behind {behind}, busy {busy}")
+            await asyncio.sleep(0.02)

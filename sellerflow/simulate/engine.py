@@ -139,6 +139,9 @@ class Simulation:
             with timed("publish"):
                 await self.doors.flush()
             with timed("platform settles"):
+                # Everything of this step applied first, then the tick: deadlines and enforcement on
+                # the tick see the same state in every run.
+                await self.doors.wait_idle()
                 await self.doors.tick(end)
                 await self.doors.wait_idle()
             if step % 2 == 1:

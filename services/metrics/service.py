@@ -110,7 +110,13 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[Incoming], *, po
     if before is not None and now.date() > before.date():
         await windows_moved(conn, before, now, policy)
     sellers = touched | changed | await repository.take_stale(conn, STALE_PER_BATCH)
-    await refresh(conn, sorted(sellers), now, policy)
+    ticks = [item.event.data.now for item in batch if isinstance(item.event.data, ClockTicked)]
+    if ticks:
+        # Enforcement is decided on the business clock's ticks only, for every seller, at the tick's
+        # time: what is decided then does not depend on how the events before it were batched.
+        await refresh(conn, await repository.all_sellers(conn), max(now, max(ticks)), policy, decide=True)
+    else:
+        await refresh(conn, sorted(sellers), now, policy, decide=False)
 
 
 async def fold_items(conn: asyncpg.Connection, by_item: dict[ItemKey, list[Event[Any]]], now: datetime,
@@ -173,7 +179,7 @@ async def windows_moved(conn: asyncpg.Connection, before: datetime, now: datetim
 
 
 async def refresh(conn: asyncpg.Connection, sellers: Sequence[str], now: datetime, policy: Policy = DEFAULT_POLICY,
-                  *, publish: bool = True) -> None:
+                  *, publish: bool = True, decide: bool = True) -> None:
     """Recompute the sellers' scorecards and health; stage what changed (with `publish`)."""
     if not sellers:
         return
@@ -195,7 +201,7 @@ async def refresh(conn: asyncpg.Connection, sellers: Sequence[str], now: datetim
         card, previous = cards[seller], standings[seller]
         rated = health(card, found[seller], histories.get(seller, {}), resolved[seller], now, policy)
         digest = views.digest(card, rated)
-        decision = enforcement.decide(previous.standing, rated, now, policy) if publish else None
+        decision = enforcement.decide(previous.standing, rated, now, policy) if publish and decide else None
         standing = enforcement.after(previous.standing, rated, decision, now)
         saves.append((Standing(seller, standing, digest, tuple(sorted(breached[seller]))), now))
         if not publish:

@@ -116,6 +116,7 @@ class BatchProcessor:
         self.in_flight = 0  # batches being applied now: a fetched batch is past the consumer's position
         self.batches = 0
         self.records = 0
+        self.consumed: dict[str, int] = {}  # logical topic -> records consumed (applied, skipped or dead)
 
     async def process(self, records: Sequence[Record]) -> None:
         self.in_flight += 1
@@ -123,6 +124,9 @@ class BatchProcessor:
             await self._process(records)
             self.batches += 1
             self.records += len(records)
+            for record in records:
+                topic = self.logical_topic(record.topic)
+                self.consumed[topic] = self.consumed.get(topic, 0) + 1
         finally:
             self.in_flight -= 1
 

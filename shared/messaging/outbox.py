@@ -134,6 +134,7 @@ class OutboxRelay:
         #: Sent rows are deleted this long after sending: the outbox is a queue, and its rows may hold
         #: buyer data (a dead-lettered ingress order) that must not outlive its purpose.
         self.retention_seconds = retention_seconds
+        self.published: dict[str, int] = {}  # logical topic -> records relayed (acknowledged and marked sent)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._lock_base = zlib.crc32((_LOCK_NAMESPACE + schema).encode()) & 0x7FFF_FFFF
@@ -159,6 +160,10 @@ class OutboxRelay:
             await conn.execute(
                 "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
             )
+        # Counted right after the commit, with no await in between: /ops/progress never sees a row
+        # both sent and uncounted.
+        for row in rows:
+            self.published[row["topic"]] = self.published.get(row["topic"], 0) + 1
         telemetry.OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
         return len(rows)
 

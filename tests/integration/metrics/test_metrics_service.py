@@ -20,6 +20,7 @@ from sellerflow.rebuild import rebuild
 from services.metrics import queries, views
 from shared import db
 from shared.auth import seller_token
+from shared.clock import tick
 from shared.events import Event, new_event, parse_event, topics
 from shared.events.clock import ClockTicked
 from shared.events.common import EnforcementAction, FulfillmentChannel
@@ -34,7 +35,7 @@ from tests.integration.metrics.history import (
     reference_sales,
     violation,
 )
-from tests.support.kafka import eventually
+from tests.support.kafka import eventually, publish_events
 from tests.support.platform import client, running
 
 pytestmark = pytest.mark.integration
@@ -255,6 +256,9 @@ async def test_suspension_then_reinstatement_after_an_accepted_appeal(metrics: S
     decided = "sellerflow.seller.enforcement_decided.v1"
 
     async def action(wanted: EnforcementAction) -> bool:
+        # Enforcement is decided on clock ticks: tick until the decision shows (a tick may be applied
+        # before the events published just before it, which travel on other partitions).
+        await publish_events(metrics.settings, topics.CLOCK_EVENTS, [tick(END)])
         return any(e.data.action is wanted for e in await _published(metrics, decided, seller))
 
     await eventually(lambda: action(EnforcementAction.SUSPEND), what="suspended")
