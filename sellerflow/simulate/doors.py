@@ -39,7 +39,6 @@ class Doors:
         self._producer: AIOKafkaProducer | None = None
         self._pending: list[Any] = []
         self._counter = 0
-        self.published = 0
         self.sent: dict[str, int] = {}  # logical topic -> records the simulator published
 
     async def __aenter__(self) -> Doors:
@@ -63,7 +62,6 @@ class Doors:
         for event in events:
             self._pending.append(await self._producer.send(self.settings.topic(topic), event.to_bytes(),
                                                            key=event.key))
-        self.published += len(events)
         self.sent[topic] = self.sent.get(topic, 0) + len(events)
 
     async def flush(self) -> None:
