@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from shared.clock import tick
-from shared.events import ingress
+from shared.events import ingress, new_event
 from shared.messaging.consumer import Incoming, Record
 from shared.messaging.dispatch import Dispatcher
 from tests.support.factories import checkout_order
@@ -21,11 +21,10 @@ def incoming(event: Any) -> Incoming:
 
 
 def cancellation(seller: str) -> Any:
-    from shared.events import new_event
-
-    data = ingress.CheckoutCancellationRequested(order_id="O-1", buyer_id="B-1", requested_at=datetime(2026, 1, 5, tzinfo=UTC),
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    data = ingress.CheckoutCancellationRequested(order_id="O-1", buyer_id="B-1", requested_at=at,
                                                  reason="changed my mind")
-    return new_event(data, seller_id=seller, subject="O-1", time=datetime(2026, 1, 5, tzinfo=UTC), source="/test")
+    return new_event(data, seller_id=seller, subject="O-1", time=at, source="/test")
 
 
 def test_runs_of_consecutive_events_go_to_the_run_handler_and_single_events_split_them() -> None:
