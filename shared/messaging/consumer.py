@@ -26,7 +26,7 @@ from opentelemetry.trace import SpanKind
 
 from shared import business_clock, telemetry
 from shared.db import TRANSIENT_DB_ERRORS
-from shared.events import Event, InvalidEvent, parse_event
+from shared.events import Event, InvalidEvent, parse_event, topics
 from shared.events.clock import ClockTicked
 from shared.messaging import dead_letters, inbox, outbox
 
@@ -64,6 +64,9 @@ class Incoming:
 class Unprocessable(Exception):
     """A handler's verdict that an event can never be applied: it is dead-lettered with this reason."""
 
+
+#: Topics written only by sellerflow's outbox relays (design.md section 2: one owner writes a topic).
+_RELAYED_TOPICS = frozenset(t for t in topics.INTERNAL_TOPICS if t != topics.CLOCK_EVENTS)
 
 BatchHandler = Callable[[asyncpg.Connection, Sequence[Incoming]], Awaitable[None]]
 
@@ -144,8 +147,11 @@ class BatchProcessor:
         items: list[Incoming] = []
         poison: list[dead_letters.DeadLetter] = []
         seen: set[uuid.UUID] = set()
+        wanted: frozenset[str] | None = getattr(self.handler, "handled_types", None)
         for record in records:
             topic = self.logical_topic(record.topic)
+            if wanted is not None and self._unwanted(record, topic, wanted):
+                continue
             try:
                 event = parse_event(record.value, topic=topic)
             except InvalidEvent as error:
@@ -155,6 +161,16 @@ class BatchProcessor:
                 seen.add(event.id)
                 items.append(Incoming(event, record, topic))
         return items, poison
+
+    @staticmethod
+    def _unwanted(record: Record, topic: str, wanted: frozenset[str]) -> bool:
+        """A record of a type this service does not handle, known from the type header our own
+        relays set: skipped unparsed. Only on topics sellerflow writes (other systems' headers are
+        not trusted: what they send is parsed, and dead-lettered if it is bad); ticks always count."""
+        if topic not in _RELAYED_TOPICS:
+            return False
+        event_type = next((v for k, v in record.headers if k == outbox.TYPE_HEADER), None)
+        return event_type is not None and event_type.decode("utf-8", "replace") not in wanted
 
     def _dead_letter(
         self, record: Record, topic: str, error: BaseException, reason: str

@@ -79,3 +79,20 @@ async def test_one_batch_subscriber_reads_every_input_topic_and_hands_records_to
         await test_broker.publish(b"poison", "p.clock.events", key=b"clock")
     assert [r.value for r in seen] == [event.to_bytes(), b"poison"]
     assert {r.topic for r in seen} == {"p.ingress.orders", "p.clock.events"}
+
+
+def test_records_of_types_the_service_does_not_handle_are_skipped_unparsed_only_on_topics_sellerflow_writes() -> None:
+    class Handler:
+        handled_types = frozenset({"sellerflow.order.placed.v1"})
+
+        async def __call__(self, conn: Any, batch: Any) -> None:  # pragma: no cover - not called
+            raise AssertionError
+
+    unit = BatchProcessor(pool=None, handler=Handler(), service="unit", group="p.unit",  # type: ignore[arg-type]
+                          logical_topic=SETTINGS.logical_topic)
+    ignored = (("ce_type", b"sellerflow.order.status_changed.v1"),)
+    internal = Record("p.order.events", 0, 0, b"S-1", b"not even json", ignored)
+    ingress = Record("p.ingress.orders", 0, 1, b"S-1", b"not even json", ignored)
+    items, poison = unit._parse([internal, ingress])
+    assert items == []
+    assert [letter.record.topic for letter in poison] == ["p.ingress.orders"]  # an outsider's header is not trusted
