@@ -1,7 +1,10 @@
 """Enforcement decisions (domain.md section 7): the metrics service decides, the listing service applies.
 
 - entering at risk -> warn;
-- an order defect rate, cancel rate or late shipment breach -> restrict;
+- an order defect rate, cancel rate or late shipment breach -> restrict, while its performance
+  violation is open: once an accepted appeal resolves a breach episode, the rest of that episode
+  (the days its window still holds the old defects) restricts no more; a new episode, after the
+  metric came back within target, does;
 - critical band, or an open critical violation -> suspend;
 - after an accepted appeal, a seller back to healthy with nothing that would restrict it again -> reinstate.
 
@@ -60,7 +63,9 @@ class Decision:
 
 
 def decide(standing: SellerStanding, health: Health, now: datetime, policy: Policy) -> Decision | None:
-    restricting = sorted({r.name.value for r in health.breached if r.name in policy.restricting})
+    unresolved = health.open_metrics()
+    restricting = sorted({r.name.value for r in health.breached
+                          if r.name in policy.restricting and r.name in unresolved})
     if health.critical_ids or health.band is HealthBand.CRITICAL:
         if standing.level < Level.SUSPENDED:
             reasons = [f"critical violation {v}" for v in health.critical_ids]

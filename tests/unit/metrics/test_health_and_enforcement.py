@@ -143,6 +143,21 @@ def test_an_order_defect_rate_breach_restricts() -> None:
     assert "order_defect_rate in breach" in decision.reasons
 
 
+def test_a_breach_episode_an_accepted_appeal_resolved_restricts_no_more_but_a_new_episode_does() -> None:
+    card = quiet_card(odr_dot_merchant__60=(3, 100))
+    episode = Episode("order_defect_rate", TODAY - timedelta(days=5), None)
+    resolved = rate_health(card, history={"order_defect_rate": [episode]},
+                           resolved={episode.violation_id: NOW - DAY})
+    reinstated = SellerStanding(level=Level.NONE, decided_at=NOW - 2 * DAY, appeal_accepted_at=NOW - DAY)
+    assert decide(reinstated, resolved, NOW, DEFAULT_POLICY) is None  # the old defects are still in the window
+    again = Episode("order_defect_rate", TODAY, None)
+    new = rate_health(card, history={"order_defect_rate": [Episode("order_defect_rate", episode.opened_on,
+                                                                   TODAY - timedelta(days=2)), again]},
+                      resolved={episode.violation_id: NOW - 3 * DAY})
+    decision = decide(reinstated, new, NOW, DEFAULT_POLICY)
+    assert decision is not None and decision.action is EnforcementAction.RESTRICT
+
+
 def test_a_breach_of_another_metric_does_not_restrict() -> None:
     late = rate_health(quiet_card(response__30=(50, 100), fulfilled__180=(400, 400)),
                        history={"response_within_24h": [Episode("response_within_24h", TODAY, None)]})
