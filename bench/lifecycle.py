@@ -23,48 +23,28 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from platform_setup import BenchOrder, close_clients, http_clients, register_sellers, spread_orders
 
 from sellerflow.platform import infrastructure
 from sellerflow.simulate import behaviour
 from sellerflow.simulate.doors import Doors
-from sellerflow.simulate.population import population
-from sellerflow.simulate.runner import clients
+from sellerflow.simulate.population import SimSeller
 from sellerflow.supervisor import start_services
 from shared.auth import operator_token
 from shared.events import topics
-from shared.events.ingress import CarrierScanRecorded, CheckoutOrderPlaced
+from shared.events.ingress import CarrierScanRecorded
 from shared.settings import get_settings
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 
 
-async def setup(doors: Doors, sellers: int) -> list[Any]:
-    people = [s for s in population(sellers, 1, start=START.date()) if not s.fraudulent]
-    await doors.tick(START)
-    await doors.wait_idle()
-    for seller in people:
-        body = (await doors.post("listing", "/v1/sellers", {**seller.registration, "seller_id": seller.seller_id,
-                                                             "at": START.isoformat()}, token="")).json()
-        seller.token = body["token"]
-        for listing in seller.merchant_listings:
-            await doors.post("listing", f"/v1/sellers/{seller.seller_id}/listings",
-                             {**listing, "at": START.isoformat()}, token=seller.token)
-    await doors.wait_idle()
-    return people
-
-
-async def one_round(doors: Doors, people: list[Any], orders: int, tag: str, now: datetime) -> dict[str, float]:
+async def one_round(doors: Doors, people: list[SimSeller], orders: int, tag: str, now: datetime
+                    ) -> dict[str, float]:
     """`orders` life cycles; seconds per stage (each stage ends when the whole platform is idle)."""
     stages: dict[str, float] = {}
-    drafts = []
-    for n in range(orders):
-        seller = people[n % len(people)]
-        listing = seller.merchant_listings[n % len(seller.merchant_listings)]
-        drafts.append(behaviour.OrderDraft(f"{tag}-{n}", seller, listing, 1, now, "standard"))
+    drafts = spread_orders(people, orders, tag, now)
     started = time.perf_counter()
-    await doors.send(topics.INGRESS_ORDERS, [
-        doors.event(CheckoutOrderPlaced.model_validate(d.payload()), seller_id=d.seller.seller_id, subject=d.order_id,
-                    time=now, source="https://bench.example") for d in drafts])
+    await doors.send(topics.INGRESS_ORDERS, [d.event(doors) for d in drafts])
     await doors.flush()
     await doors.wait_idle()
     stages["order to confirmed"] = time.perf_counter() - started
@@ -73,7 +53,7 @@ async def one_round(doors: Doors, people: list[Any], orders: int, tag: str, now:
     shipped_at = now + timedelta(hours=2)
     numbers: dict[str, str] = {}
 
-    async def ship(draft: behaviour.OrderDraft) -> None:
+    async def ship(draft: BenchOrder) -> None:
         number = behaviour.tracking_number(behaviour.rng_for(0, draft.order_id), "ups")
         numbers[draft.order_id] = number
         await doors.post("fulfillment", f"/v1/orders/{draft.order_id}/shipments", {
@@ -82,7 +62,7 @@ async def one_round(doors: Doors, people: list[Any], orders: int, tag: str, now:
 
     semaphore = asyncio.Semaphore(16)
 
-    async def bounded(draft: behaviour.OrderDraft) -> None:
+    async def bounded(draft: BenchOrder) -> None:
         async with semaphore:
             await ship(draft)
 
@@ -117,19 +97,18 @@ def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
 async def run(bootstrap: str, urls: dict[str, str], pids: dict[str, int], args: argparse.Namespace
               ) -> dict[str, Any]:
     settings = get_settings()
-    http = clients(urls)
+    http = http_clients(urls)
     try:
         async with Doors(settings, bootstrap, http, operator_token(settings.auth_secret.get_secret_value()),
                          seed=1) as doors:
-            people = await setup(doors, args.sellers)
+            people = await register_sellers(doors, args.sellers, at=START)
             await one_round(doors, people, 200, "warmup", START + timedelta(hours=1))
             before = cpu_seconds(pids)
             rounds = [await one_round(doors, people, args.orders, f"r{r}", START + timedelta(days=r + 1))
                       for r in range(args.rounds)]
             after = cpu_seconds(pids)
     finally:
-        for client in http.values():
-            await client.aclose()
+        await close_clients(http)
     used = {name: after[name] - before[name] for name in pids}
     total_cpu = sum(used.values())
     rates = [args.orders / r["total"] for r in rounds]

@@ -11,12 +11,10 @@ import asyncpg
 from fastapi import APIRouter, Body, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.order import repository, service
+from services.order import batch, repository, service
 from services.order.domain import Order, OrderError, OrderTransitionRefused
 from shared import business_clock
 from shared.auth import CurrentPrincipal, require_access
-from shared.events import fulfillment as shipments
-from shared.events import ingress, listing
 from shared.events.clock import ClockTicked
 from shared.events.common import CancelledBy, FulfillmentChannel, OrderStatus, ShippingSpeed, ShortText, UtcDatetime
 from shared.events.order import OrderRejection
@@ -24,12 +22,8 @@ from shared.messaging.dispatch import Dispatcher
 from shared.runtime import Ctx
 
 events = Dispatcher()
-events.on(ingress.CheckoutOrderPlaced)(service.place_order)
-events.on(ingress.CheckoutCancellationRequested)(service.request_cancellation)
-events.on(listing.InventoryReserved)(service.confirm_order)
-events.on(listing.InventoryReservationFailed)(service.reject_order)
-events.on(shipments.ShipmentConfirmed)(service.record_shipment)
-events.on(shipments.ShipmentDelivered)(service.record_delivery)
+#: Orders placed, cancellation requested, confirmed, rejected, shipped, delivered: a run at a time.
+events.on_run(*service.ASKS)(batch.apply_order_events)
 events.on(ClockTicked)(service.on_clock_tick)
 
 router = APIRouter(prefix="/v1", tags=["orders"])

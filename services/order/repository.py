@@ -6,7 +6,8 @@ and indexed where not NULL, so a tick finds the due orders without scanning the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,15 +19,28 @@ from services.order.promises import OrderPolicy, auto_cancel_deadline, pii_erasu
 from shared.events.common import CancelledBy, FulfillmentChannel, OrderStatus, ShippingSpeed
 from shared.events.order import OrderRejection
 
-#: Every column but the keys, in the order `_values` gives them.
-_STATE = (
-    "buyer_id", "status", "currency", "total", "purchased_at", "shipping_speed", "fulfillment_channel", "lines",
-    "ship_to", "ship_to_country", "ship_by", "deliver_by", "shipped", "shipments", "last_shipped_at",
-    "cancellation_requested_at", "cancellation_request_reason", "cancelled_by", "cancel_reason",
-    "rejection_reason", "rejection_detail", "delivered_at", "closed_at", "pii_erased_at", "auto_cancel_at",
-    "erase_at", "updated_at",
-)  # fmt: skip
-_COLUMNS = ", ".join(("seller_id", "order_id", *_STATE))
+OrderKey = tuple[str, str]  # (seller_id, order_id)
+#: An order and the business time of its last change (its `updated_at`).
+Stamped = tuple[Order, datetime]
+
+#: Every column but the keys, in the order `_values` gives them, with its type (for `insert_new`).
+_STATE_TYPES = {
+    "buyer_id": "text", "status": "text", "currency": "text", "total": "numeric", "purchased_at": "timestamptz",
+    "shipping_speed": "text", "fulfillment_channel": "text", "lines": "jsonb", "ship_to": "jsonb",
+    "ship_to_country": "text", "ship_by": "timestamptz", "deliver_by": "timestamptz", "shipped": "jsonb",
+    "shipments": "jsonb", "last_shipped_at": "timestamptz", "cancellation_requested_at": "timestamptz",
+    "cancellation_request_reason": "text", "cancelled_by": "text", "cancel_reason": "text",
+    "rejection_reason": "text", "rejection_detail": "text", "delivered_at": "timestamptz",
+    "closed_at": "timestamptz", "pii_erased_at": "timestamptz", "auto_cancel_at": "timestamptz",
+    "erase_at": "timestamptz", "updated_at": "timestamptz",
+}  # fmt: skip
+_STATE = tuple(_STATE_TYPES)
+_TYPES = {"seller_id": "text", "order_id": "text", **_STATE_TYPES}
+_COLUMNS = ", ".join(_TYPES)
+#: Rows as one array per column. A jsonb value comes as JSON text: a JSON array in a jsonb[] would read as a
+#: dimension of the array.
+_UNNEST = ", ".join(f"${i}::{'text' if kind == 'jsonb' else kind}[]" for i, kind in enumerate(_TYPES.values(), 1))
+_UNNESTED = ", ".join(f"{name}::jsonb" if kind == "jsonb" else name for name, kind in _TYPES.items())
 _SELECT = f"SELECT {_COLUMNS} FROM orders"
 
 
@@ -87,23 +101,33 @@ def _order(row: asyncpg.Record) -> Order:
     )
 
 
-async def insert_new(conn: asyncpg.Connection, order: Order, policy: OrderPolicy, at: datetime) -> bool:
-    """Insert unless the seller already has this order id; True when inserted."""
-    values = _values(order, policy, at)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))
-    result: str = await conn.execute(
-        f"INSERT INTO orders ({_COLUMNS}) VALUES ({placeholders}) ON CONFLICT (seller_id, order_id) DO NOTHING",
-        *values,
+async def insert_new(conn: asyncpg.Connection, orders: Sequence[Stamped], policy: OrderPolicy) -> set[OrderKey]:
+    """Insert, in one statement, the orders their sellers do not have yet; the keys inserted.
+
+    An order id the seller already has is left as it is (ON CONFLICT DO NOTHING): the caller acknowledges
+    it without applying it again.
+    """
+    if not orders:
+        return set()
+    columns = zip(*(_values(order, policy, at) for order, at in orders), strict=True)
+    arrays = [[None if v is None else json.dumps(v, default=str) for v in column] if kind == "jsonb" else list(column)
+              for column, kind in zip(columns, _TYPES.values(), strict=True)]
+    rows = await conn.fetch(
+        f"INSERT INTO orders ({_COLUMNS}) SELECT {_UNNESTED} FROM unnest({_UNNEST}) AS new ({_COLUMNS})"
+        " ON CONFLICT (seller_id, order_id) DO NOTHING RETURNING seller_id, order_id",
+        *arrays,
     )
-    return result.endswith(" 1")
+    return {(row["seller_id"], row["order_id"]) for row in rows}
 
 
-async def save(conn: asyncpg.Connection, orders: Sequence[Order], policy: OrderPolicy, at: datetime) -> None:
+async def save(conn: asyncpg.Connection, orders: Sequence[Stamped], policy: OrderPolicy) -> None:
     """Write back orders loaded (and locked) in this transaction: one statement, pipelined."""
+    if not orders:
+        return
     assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(_STATE, start=3))
     await conn.executemany(
         f"UPDATE orders SET {assignments} WHERE seller_id = $1 AND order_id = $2",
-        [_values(order, policy, at) for order in orders],
+        [_values(order, policy, at) for order, at in orders],
     )
 
 
@@ -111,6 +135,21 @@ async def load(conn: asyncpg.Connection, seller_id: str, order_id: str, *, for_u
     lock = " FOR UPDATE" if for_update else ""
     row = await conn.fetchrow(f"{_SELECT} WHERE seller_id = $1 AND order_id = $2{lock}", seller_id, order_id)
     return _order(row) if row else None
+
+
+async def load_locked(conn: asyncpg.Connection, keys: Collection[OrderKey]) -> dict[OrderKey, Order]:
+    """The orders of these keys that exist, in one statement, locked in key order (seller, then order id):
+    two transactions locking sets of orders, or one order (an HTTP command), never wait on each other in a
+    cycle."""
+    if not keys:
+        return {}
+    sellers, order_ids = zip(*keys, strict=True)
+    rows = await conn.fetch(
+        f"{_SELECT} WHERE (seller_id, order_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
+        " ORDER BY seller_id, order_id FOR UPDATE",
+        list(sellers), list(order_ids),
+    )
+    return {(row["seller_id"], row["order_id"]): _order(row) for row in rows}
 
 
 async def due_for_auto_cancel(conn: asyncpg.Connection, now: datetime, limit: int) -> list[Order]:

@@ -1,5 +1,9 @@
-"""Order use cases: each runs inside the caller's transaction, changes orders through the domain and
+"""Order use cases. Each runs inside the caller's transaction, changes orders through the domain and
 stages the events it causes in the outbox.
+
+A consumed event is first read as what it asks of its order (`ASKS`: a `Placement` of a new order or a
+`Change` to one the seller has, pure); `batch.py` applies a run of them set-based. HTTP commands and
+clock ticks are applied here.
 
 A refused step (a transition the table forbids, a reservation that does not match the order, an
 unknown order) raises `Unprocessable`: the consumer dead-letters that one event with the reason.
@@ -9,9 +13,11 @@ Reasons name orders, SKUs and statuses, never buyer data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 import asyncpg
@@ -21,7 +27,7 @@ from services.order.domain import Order, OrderError, OrderLine, Reservation, Shi
 from services.order.domain_events import OrderEvent
 from services.order.lines import ReservedLine
 from services.order.promises import DEFAULT_POLICY
-from shared.events import Event, ingress, listing
+from shared.events import Event, Payload, ingress, listing
 from shared.events import fulfillment as shipments
 from shared.events.clock import ClockTicked
 from shared.events.order import OrderRejection
@@ -33,6 +39,8 @@ log = logging.getLogger(__name__)
 POLICY = DEFAULT_POLICY
 #: Orders a clock tick changes per statement; a tick goes on until none is due.
 TICK_CHUNK = 2000
+
+Step = Callable[[Order], list[OrderEvent]]
 
 
 class UnknownOrder(LookupError):
@@ -48,8 +56,30 @@ def refusals(order_id: str) -> Iterator[None]:
         raise Unprocessable(f"order {order_id}: {error}") from error
 
 
-async def place_order(conn: asyncpg.Connection, event: Event[Any]) -> None:
-    """A storefront's order: stored pending (or rejected if malformed). An order id seen before is skipped."""
+@dataclass(frozen=True)
+class Placement:
+    """A storefront's new order as placed, and what placing it says: stored unless its id is known."""
+
+    order: Order
+    events: list[OrderEvent]
+    at: datetime
+
+    @property
+    def order_id(self) -> str:
+        return self.order.id
+
+
+@dataclass(frozen=True)
+class Change:
+    """What an event asks of an order the seller has: `step`, at business time `at` (its `updated_at`)."""
+
+    order_id: str
+    at: datetime
+    step: Step
+
+
+def place_order(event: Event[Any]) -> Placement:
+    """A storefront's order: pending (or rejected if malformed). An order id seen before is not placed again."""
     placed = event.data_as(ingress.CheckoutOrderPlaced)
     to = placed.ship_to
     order, events = Order.place(
@@ -58,29 +88,25 @@ async def place_order(conn: asyncpg.Connection, event: Event[Any]) -> None:
         purchased_at=placed.purchased_at, shipping_speed=placed.shipping_speed, channel=placed.fulfillment_channel,
         ship_to=ShipTo(to.name, tuple(to.lines), to.city, to.region, to.postal_code, to.country, to.phone),
     )
-    if not await repository.insert_new(conn, order, POLICY, event.time):
-        log.info("order id seen before; acknowledged, not applied again", extra={"order_id": order.id})
-        return
-    await outbox.stage(conn, publishing.envelopes(order, events))
+    return Placement(order, events, event.time)
 
 
-async def confirm_order(conn: asyncpg.Connection, event: Event[Any]) -> None:
+def confirm_order(event: Event[Any]) -> Change:
     """Stock reserved: unshipped, with ship-by and deliver-by from the reservation's handling days."""
     reserved = event.data_as(listing.InventoryReserved)
     lines = tuple(ReservedLine(line.listing_id, line.sku, line.quantity) for line in reserved.lines)
-    await _change(conn, event.sellerid, reserved.order_id, event.time,
+    return Change(reserved.order_id, event.time,
                   lambda order: order.confirm(Reservation(lines, reserved.handling_days), at=event.time, policy=POLICY))
 
 
-async def reject_order(conn: asyncpg.Connection, event: Event[Any]) -> None:
+def reject_order(event: Event[Any]) -> Change:
     """Stock could not be reserved: rejected with the listing service's reason."""
     failed = event.data_as(listing.InventoryReservationFailed)
     reason = OrderRejection(failed.reason.value)
-    await _change(conn, event.sellerid, failed.order_id, event.time,
-                  lambda order: order.reject(reason, at=event.time, detail=failed.detail))
+    return Change(failed.order_id, event.time, lambda order: order.reject(reason, at=event.time, detail=failed.detail))
 
 
-async def request_cancellation(conn: asyncpg.Connection, event: Event[Any]) -> None:
+def request_cancellation(event: Event[Any]) -> Change:
     """The buyer asks to cancel before shipment; the seller accepts or ships."""
     request = event.data_as(ingress.CheckoutCancellationRequested)
 
@@ -89,24 +115,40 @@ async def request_cancellation(conn: asyncpg.Connection, event: Event[Any]) -> N
             raise OrderError("the cancellation request comes from another buyer than the order's")
         return order.request_cancellation(request.requested_at, request.reason)
 
-    await _change(conn, event.sellerid, request.order_id, event.time, ask)
+    return Change(request.order_id, event.time, ask)
 
 
-async def record_shipment(conn: asyncpg.Connection, event: Event[Any]) -> None:
+def record_shipment(event: Event[Any]) -> Change:
     """Units left (seller's or marketplace's shipment): partially shipped or shipped."""
     shipment = event.data_as(shipments.ShipmentConfirmed)
     lines: dict[str, int] = {}
     for line in shipment.lines:
         lines[line.sku] = lines.get(line.sku, 0) + line.quantity
-    await _change(conn, event.sellerid, shipment.order_id, shipment.shipped_at,
+    return Change(shipment.order_id, shipment.shipped_at,
                   lambda order: order.record_shipment(lines, shipment.shipped_at, shipment_id=shipment.shipment_id))
 
 
-async def record_delivery(conn: asyncpg.Connection, event: Event[Any]) -> None:
+def record_delivery(event: Event[Any]) -> Change:
     """A shipment arrived; the order is delivered once every shipment has."""
     delivered = event.data_as(shipments.ShipmentDelivered)
-    await _change(conn, event.sellerid, delivered.order_id, delivered.delivered_at,
+    return Change(delivered.order_id, delivered.delivered_at,
                   lambda order: order.record_delivery(delivered.shipment_id, delivered.delivered_at))
+
+
+#: Every order-changing event this service consumes, and what it asks: applied a run at a time (batch.py).
+ASKS: Mapping[type[Payload], Callable[[Event[Any]], Placement | Change]] = MappingProxyType({
+    ingress.CheckoutOrderPlaced: place_order,
+    ingress.CheckoutCancellationRequested: request_cancellation,
+    listing.InventoryReserved: confirm_order,
+    listing.InventoryReservationFailed: reject_order,
+    shipments.ShipmentConfirmed: record_shipment,
+    shipments.ShipmentDelivered: record_delivery,
+})
+
+
+def asked(event: Event[Any]) -> Placement | Change:
+    """What a consumed order event asks (pure: nothing is read or changed yet)."""
+    return ASKS[type(event.data)](event)
 
 
 async def on_clock_tick(conn: asyncpg.Connection, event: Event[Any]) -> None:
@@ -131,24 +173,12 @@ async def accept_cancellation(conn: asyncpg.Connection, seller_id: str, order_id
     return await _command(conn, seller_id, order_id, at, lambda order: order.accept_cancellation(at))
 
 
-Step = Callable[[Order], list[OrderEvent]]
-
-
-async def _change(conn: asyncpg.Connection, seller_id: str, order_id: str, at: datetime, step: Step) -> None:
-    """An event's change to one order; refusals are dead-lettered."""
-    with refusals(order_id):
-        try:
-            await _command(conn, seller_id, order_id, at, step)
-        except UnknownOrder:
-            raise Unprocessable(f"order {order_id}: unknown to this seller") from None
-
-
 async def _command(conn: asyncpg.Connection, seller_id: str, order_id: str, at: datetime, step: Step) -> Order:
     order = await repository.load(conn, seller_id, order_id, for_update=True)
     if order is None:
         raise UnknownOrder(order_id)
     events = step(order)
-    await repository.save(conn, [order], POLICY, at)
+    await repository.save(conn, [(order, at)], POLICY)
     await outbox.stage(conn, publishing.envelopes(order, events))
     return order
 
@@ -163,7 +193,7 @@ async def _sweep(
     changed: list[Order] = []
     while orders := await due(conn, now, TICK_CHUNK):
         events = [event for order in orders for event in publishing.envelopes(order, step(order))]
-        await repository.save(conn, orders, POLICY, now)
+        await repository.save(conn, [(order, now) for order in orders], POLICY)
         await outbox.stage(conn, events)
         changed += orders
         if len(orders) < TICK_CHUNK:
