@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self, cast
 
 from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from services.fulfillment import repository, service
-from services.fulfillment.domain import Shipment, ShipmentError
+from services.fulfillment.domain import Shipment
 from services.fulfillment.orders import NotShippable
 from services.fulfillment.tracking import check_tracking_number, normalise_tracking_number
 from shared import business_clock
@@ -23,13 +23,13 @@ from shared.messaging.dispatch import Dispatcher
 from shared.runtime import Ctx
 
 events = Dispatcher()
-events.on(orders.OrderConfirmed)(service.track_confirmed_order)
-events.on(orders.OrderCancelled)(service.stop_cancelled_order)
-events.on(orders.OrderPiiErased)(service.erase_address)
-events.on(ingress.CarrierScanRecorded)(service.record_scan)
+events.on_run(orders.OrderConfirmed, orders.OrderCancelled, orders.OrderPiiErased)(service.follow_orders)
+events.on_run(ingress.CarrierScanRecorded)(service.record_scans)
 events.on(ClockTicked)(service.on_clock_tick)
 
 router = APIRouter(prefix="/v1", tags=["fulfillment"])
+#: Shipments one bulk confirmation may carry.
+MAX_CONFIRMATIONS = 500
 
 
 def _normalised(value: object) -> object:
@@ -64,6 +64,24 @@ class ConfirmShipment(BaseModel):
         default=None, description="Your id for it: confirming the same id again returns the first shipment."
     )
 
+    def of_order(self, order_id: str, at: datetime) -> service.NewShipment:
+        return service.NewShipment(order_id, self.carrier, self.tracking_number,
+                                   [(line.sku, line.listing_id, line.quantity) for line in self.lines], at,
+                                   self.shipment_id)
+
+
+class ShipmentConfirmation(ConfirmShipment):
+    """One shipment of a bulk confirmation: the body of the single route, with the order it belongs to."""
+
+    order_id: Identifier = Field(description="The confirmed order this shipment belongs to.")
+
+
+class ConfirmShipments(BaseModel):
+    """Many shipments at once (a shipping-confirmation feed), each decided on its own, in this order."""
+
+    model_config = ConfigDict(extra="forbid")
+    confirmations: list[ShipmentConfirmation] = Field(min_length=1, max_length=MAX_CONFIRMATIONS)
+
 
 class ShipmentView(BaseModel):
     shipment_id: str
@@ -88,6 +106,39 @@ class ShipmentView(BaseModel):
         )  # fmt: skip
 
 
+_UNKNOWN_ORDER = "no confirmed order of this seller with that id"
+_REFUSALS = {404: "No confirmed order of this seller with that id",
+             409: "The order is cancelled, or the marketplace ships it",
+             422: "Lines unknown or more than left to ship"}
+
+
+class ConfirmationResult(BaseModel):
+    """The answer to one confirmation of a bulk: what the single route would have answered."""
+
+    order_id: str
+    status: Literal[201, 200, 404, 409, 422] = Field(
+        description="201 confirmed; 200 this shipment_id was confirmed before (nothing new); 404 no confirmed "
+        "order of this seller with that id; 409 the order is cancelled, or the marketplace ships it; 422 lines "
+        "unknown or more than left to ship. A refused confirmation (404, 409, 422) writes nothing."
+    )
+    shipment: ShipmentView | None = Field(description="The shipment (201 and 200), else null.")
+    error: str | None = Field(description="Why it was refused (404, 409, 422), else null.")
+
+    @classmethod
+    def of(cls, order_id: str, answer: service.Confirmation) -> ConfirmationResult:
+        if answer.shipment is not None:
+            return cls(order_id=order_id, status=201 if answer.new else 200,
+                       shipment=ShipmentView.of(answer.shipment), error=None)
+        if isinstance(answer.refusal, service.UnknownOrder):
+            return cls(order_id=order_id, status=404, shipment=None, error=_UNKNOWN_ORDER)
+        status_code: Literal[409, 422] = 409 if isinstance(answer.refusal, NotShippable) else 422
+        return cls(order_id=order_id, status=status_code, shipment=None, error=str(answer.refusal))
+
+
+class ConfirmationResults(BaseModel):
+    results: list[ConfirmationResult] = Field(description="One per confirmation, in the order given.")
+
+
 def _seller_of(principal: CurrentPrincipal, seller_id: str | None) -> str:
     chosen = seller_id or principal.seller_id
     if chosen is None:
@@ -100,39 +151,51 @@ def _seller_of(principal: CurrentPrincipal, seller_id: str | None) -> str:
     "/orders/{order_id}/shipments", status_code=status.HTTP_201_CREATED,
     summary="Confirm a shipment of a merchant-fulfilled order (seller)",
     responses={200: {"description": "This shipment_id was confirmed before; nothing new"},
-               404: {"description": "No confirmed order of this seller with that id"},
-               409: {"description": "The order is cancelled, or the marketplace ships it"},
-               422: {"description": "Lines unknown or more than left to ship"}},
+               **{code: {"description": why} for code, why in _REFUSALS.items()}},
 )
 async def confirm_shipment(ctx: Ctx, principal: CurrentPrincipal, order_id: str, command: ConfirmShipment,
                            response: Response, seller_id: str | None = None) -> ShipmentView:
-    seller = _seller_of(principal, seller_id)
-    request = service.NewShipment(command.carrier, command.tracking_number,
-                                  [(line.sku, line.listing_id, line.quantity) for line in command.lines],
-                                  command.shipment_id)
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        at = await business_clock.command_time(conn, command.at)
-        shipment, new = await _refusing(service.confirm_shipment(conn, seller, order_id, request, at))
-    if not new:
-        response.status_code = status.HTTP_200_OK
-    return ShipmentView.of(shipment)
+    [answer] = await _confirm(ctx, _seller_of(principal, seller_id), [(order_id, command)])
+    result = ConfirmationResult.of(order_id, answer)
+    if result.shipment is None:
+        raise HTTPException(result.status, result.error)
+    response.status_code = result.status
+    return result.shipment
+
+
+@router.post(
+    "/shipment-confirmations", status_code=status.HTTP_200_OK,
+    summary="Confirm many shipments of merchant-fulfilled orders at once (seller)",
+    description=f"1-{MAX_CONFIRMATIONS} shipments, each as `POST /v1/orders/{{id}}/shipments` takes it plus its "
+    "`order_id`, decided in the order given in one transaction: two shipments of one order (a partial "
+    "shipment) see each other, a refused one writes nothing and does not stop the others. The answer has "
+    "one result per confirmation, in the same order, with the status the single route would answer.",
+    responses={200: {"description": "One result per confirmation, in the order given (a status of its own each)"},
+               403: {"description": "The token may not access that seller"},
+               409: {"description": "A confirmation without `at` before the first clock tick; nothing written"},
+               422: {"description": "Not 1-500 confirmations, one the single route would not take (an unknown field, "
+                                    "no lines), or the operator named no seller; nothing written"}},
+)
+async def confirm_shipments(ctx: Ctx, principal: CurrentPrincipal, command: ConfirmShipments,
+                            seller_id: str | None = None) -> ConfirmationResults:
+    items = [(confirmation.order_id, confirmation) for confirmation in command.confirmations]
+    answers = await _confirm(ctx, _seller_of(principal, seller_id), items)
+    return ConfirmationResults(results=[ConfirmationResult.of(order_id, answer)
+                                        for (order_id, _), answer in zip(items, answers, strict=True)])
 
 
 @router.get("/orders/{order_id}/shipments", summary="The shipments of one order of the seller")
 async def list_shipments(ctx: Ctx, principal: CurrentPrincipal, order_id: str,
                          seller_id: str | None = None) -> list[ShipmentView]:
     seller = _seller_of(principal, seller_id)
-    rows = await repository.shipment_rows(ctx.pool, seller, order_id=order_id)
+    rows = await repository.shipment_rows(ctx.pool, seller, order_id)
     return [ShipmentView.of(repository.shipment_of(row)) for row in rows]
 
 
-async def _refusing(use_case: Awaitable[tuple[Shipment, bool]]) -> tuple[Shipment, bool]:
-    try:
-        return await use_case
-    except service.UnknownOrder:
-        raise HTTPException(404, "no confirmed order of this seller with that id") from None
-    except NotShippable as refused:
-        raise HTTPException(409, str(refused)) from None
-    except ShipmentError as error:
-        raise HTTPException(422, str(error)) from None
-
+async def _confirm(ctx: Ctx, seller: str, items: Sequence[tuple[str, ConfirmShipment]]
+                   ) -> list[service.Confirmation]:
+    """One transaction: the business time read once if some item has no `at`, then the use case."""
+    async with ctx.pool.acquire() as conn, conn.transaction():
+        now = None if all(command.at for _, command in items) else await business_clock.command_time(conn, None)
+        requests = [command.of_order(order_id, command.at or cast(datetime, now)) for order_id, command in items]
+        return await service.confirm_shipments(conn, seller, requests)

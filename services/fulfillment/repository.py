@@ -76,14 +76,13 @@ def _order(row: asyncpg.Record) -> OrderToShip:
     )
 
 
-async def insert_order(conn: asyncpg.Connection, order: OrderToShip, policy: FulfillmentPolicy) -> bool:
-    values = _order_values(order, policy)
-    result: str = await conn.execute(
-        f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES ({_placeholders(len(values))})"
+async def insert_orders(conn: asyncpg.Connection, orders: Sequence[OrderToShip], policy: FulfillmentPolicy) -> None:
+    """New orders; one already here (the same `order.confirmed` twice) is left as it is."""
+    await conn.executemany(
+        f"INSERT INTO orders ({_ORDER_COLUMNS}) VALUES ({_placeholders(2 + len(_ORDER_STATE))})"
         " ON CONFLICT (seller_id, order_id) DO NOTHING",
-        *values,
+        [_order_values(order, policy) for order in orders],
     )
-    return result.endswith(" 1")
 
 
 async def save_orders(conn: asyncpg.Connection, orders: Sequence[OrderToShip], policy: FulfillmentPolicy) -> None:
@@ -93,13 +92,17 @@ async def save_orders(conn: asyncpg.Connection, orders: Sequence[OrderToShip], p
     )
 
 
-async def load_order(conn: asyncpg.Connection | asyncpg.Pool, seller_id: str, order_id: str, *,
-                     for_update: bool = True) -> OrderToShip | None:
-    lock = " FOR UPDATE" if for_update else ""
-    row = await conn.fetchrow(
-        f"SELECT {_ORDER_COLUMNS} FROM orders WHERE seller_id = $1 AND order_id = $2{lock}", seller_id, order_id
+async def load_orders(conn: asyncpg.Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], OrderToShip]:
+    """Orders by (seller, order id), locked in key order: two transactions never wait on each other in a circle."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        f"SELECT {_ORDER_COLUMNS} FROM orders WHERE (seller_id, order_id) IN"
+        " (SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY seller_id, order_id FOR UPDATE",
+        [seller for seller, _ in wanted], [order for _, order in wanted],
     )
-    return _order(row) if row else None
+    return {(row["seller_id"], row["order_id"]): _order(row) for row in rows}
 
 
 async def due_orders(conn: asyncpg.Connection, column: str, now: datetime, limit: int) -> list[OrderToShip]:
@@ -193,15 +196,25 @@ async def _with_scans(conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) 
     return [_shipment(row, by_shipment.get(row["shipment_id"], ())) for row in rows]
 
 
-async def by_tracking_number(conn: asyncpg.Connection, seller_id: str, carrier: Carrier,
-                             number: str) -> list[Shipment]:
-    """The seller's shipments with this carrier and number (usually one), locked, with their scans."""
+ParcelKey = tuple[str, Carrier, str]  # seller, carrier, normalised tracking number
+
+
+async def by_tracking_numbers(conn: asyncpg.Connection, keys: Iterable[ParcelKey]) -> dict[ParcelKey, list[Shipment]]:
+    """The shipments each (seller, carrier, number) names (usually one), with their scans; locked in key
+    order (seller, shipment id), so two transactions never wait on each other in a circle."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
     rows = await conn.fetch(
-        f"SELECT {_SHIPMENT_COLUMNS} FROM shipments WHERE seller_id = $1 AND carrier = $2 AND tracking_number = $3"
-        " ORDER BY shipment_id FOR UPDATE",
-        seller_id, carrier.value, number,
+        f"SELECT {_SHIPMENT_COLUMNS} FROM shipments WHERE (seller_id, carrier, tracking_number) IN"
+        " (SELECT * FROM unnest($1::text[], $2::text[], $3::text[])) ORDER BY seller_id, shipment_id FOR UPDATE",
+        [seller for seller, _, _ in wanted], [carrier.value for _, carrier, _ in wanted],
+        [number for _, _, number in wanted],
     )
-    return await _with_scans(conn, rows)
+    found: dict[ParcelKey, list[Shipment]] = {}
+    for shipment in await _with_scans(conn, rows):
+        found.setdefault((shipment.seller_id, shipment.carrier, shipment.tracking_number), []).append(shipment)
+    return found
 
 
 async def due_for_tracking_verdict(conn: asyncpg.Connection, now: datetime, limit: int) -> list[Shipment]:
@@ -214,11 +227,17 @@ async def due_for_tracking_verdict(conn: asyncpg.Connection, now: datetime, limi
     return await _with_scans(conn, rows)
 
 
-async def insert_scans(conn: asyncpg.Connection, seller_id: str, shipment_id: str, scans: Sequence[Scan]) -> None:
-    await conn.executemany(
-        "INSERT INTO scans (seller_id, shipment_id, status, scanned_at, location) VALUES ($1, $2, $3, $4, $5)"
+async def insert_scans(conn: asyncpg.Connection, scans: Sequence[tuple[Shipment, Scan]]) -> None:
+    """New scans of shipments, in one statement; a scan already stored is left as it is."""
+    if not scans:
+        return
+    await conn.execute(
+        "INSERT INTO scans (seller_id, shipment_id, status, scanned_at, location)"
+        " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])"
         " ON CONFLICT DO NOTHING",
-        [(seller_id, shipment_id, scan.status.value, scan.at, scan.location) for scan in scans],
+        [shipment.seller_id for shipment, _ in scans], [shipment.id for shipment, _ in scans],
+        [scan.status.value for _, scan in scans], [scan.at for _, scan in scans],
+        [scan.location for _, scan in scans],
     )
 
 
@@ -234,14 +253,25 @@ async def taken_tracking_numbers(conn: asyncpg.Connection, carrier: Carrier,
     return {(row["seller_id"], row["tracking_number"]) for row in rows}
 
 
-async def shipment_rows(conn: asyncpg.Connection | asyncpg.Pool, seller_id: str, *, order_id: str | None = None,
-                        shipment_id: str | None = None) -> list[asyncpg.Record]:
-    """Shipments of an order, or one shipment, for reading."""
+async def shipments_by_id(conn: asyncpg.Connection, seller_id: str, ids: Iterable[str]) -> dict[str, Shipment]:
+    """The seller's shipments with these ids (without their scans), for reading."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await conn.fetch(
+        f"SELECT {_SHIPMENT_COLUMNS} FROM shipments WHERE seller_id = $1 AND shipment_id = ANY($2::text[])",
+        seller_id, wanted,
+    )
+    return {row["shipment_id"]: _shipment(row) for row in rows}
+
+
+async def shipment_rows(conn: asyncpg.Connection | asyncpg.Pool, seller_id: str, order_id: str
+                        ) -> list[asyncpg.Record]:
+    """The shipments of an order, for reading."""
     return list(await conn.fetch(
-        f"SELECT {_SHIPMENT_COLUMNS} FROM shipments WHERE seller_id = $1"
-        " AND ($2::text IS NULL OR order_id = $2) AND ($3::text IS NULL OR shipment_id = $3)"
+        f"SELECT {_SHIPMENT_COLUMNS} FROM shipments WHERE seller_id = $1 AND order_id = $2"
         " ORDER BY shipped_at, shipment_id",
-        seller_id, order_id, shipment_id,
+        seller_id, order_id,
     ))
 
 
