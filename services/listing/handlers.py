@@ -15,6 +15,7 @@ from services.listing import (
     listing_service,
     repository,
     service,
+    stock_repository,
 )
 from services.listing.account import TransitionRefused
 from services.listing.api import (
@@ -45,10 +46,7 @@ from shared.messaging.dispatch import Dispatcher
 from shared.runtime import Ctx
 
 events = Dispatcher()
-events.on(OrderPlaced)(inventory_service.reserve_stock)
-events.on(OrderCancelled)(inventory_service.release_stock)
-events.on(OrderRejected)(inventory_service.release_stock)
-events.on(ShipmentConfirmed)(inventory_service.consume_stock)
+events.on_run(OrderPlaced, OrderCancelled, OrderRejected, ShipmentConfirmed)(inventory_service.apply_stock_run)
 events.on(SellerEnforcementDecided)(account_service.apply_enforcement)
 
 router = APIRouter(prefix="/v1")
@@ -143,7 +141,7 @@ async def list_enforcements(ctx: Ctx, principal: CurrentPrincipal, seller_id: st
             summary="The stock an order reserved, released or shipped")
 async def get_reservation(ctx: Ctx, principal: CurrentPrincipal, seller_id: str, order_id: str) -> ReservationView:
     require_access(principal, seller_id)
-    row = await listing_repository.get_reservation(ctx.pool, seller_id, order_id)
+    row = await stock_repository.get_reservation(ctx.pool, seller_id, order_id)
     if row is None or row.status == "pending":
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no reservation for order {order_id}")
     return ReservationView.model_validate(row, from_attributes=True)

@@ -1,8 +1,4 @@
-"""SQL for listings, their stock and the reservations of orders (locking order: see repository.py).
-
-Stock changes are conditional updates (`... WHERE on_hand - reserved >= q`) on rows the caller has
-locked, and a CHECK constraint stands behind them: stock never goes negative, even if a caller errs.
-"""
+"""SQL for listings (locking order: see repository.py); their stock changes and reservations: stock_repository.py."""
 
 from __future__ import annotations
 
@@ -47,18 +43,6 @@ class ListingRow:
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved
-
-
-@dataclass(frozen=True)
-class ReservationRow:
-    seller_id: str
-    order_id: str
-    status: str  # pending (being decided), held, released, shipped, failed
-    held: list[dict[str, Any]]  # [{listing_id, sku, quantity}]: units still held
-    failure_reason: str | None
-    detail: str | None
-    created_at: datetime
-    updated_at: datetime
 
 
 class SkuTaken(Exception):
@@ -139,111 +123,3 @@ async def set_standing(
         "UPDATE listings SET status = $2, held = $3, updated_at = $4 WHERE listing_id = $1",
         [(listing_id, status, held, at) for listing_id, status, held in changes],
     )
-
-
-# --- stock -----------------------------------------------------------------------------------------
-
-
-async def lock_for_order(
-    conn: asyncpg.Connection, seller_id: str, listing_ids: Sequence[str], skus: Sequence[str]
-) -> list[ListingRow]:
-    """The seller's listings an order names by id or SKU, locked in listing id order."""
-    records = await conn.fetch(
-        f"SELECT {columns_of(ListingRow)} FROM listings WHERE seller_id = $1"
-        " AND (listing_id = ANY($2::text[]) OR sku = ANY($3::text[])) ORDER BY listing_id FOR UPDATE",
-        seller_id, list(listing_ids), list(skus),
-    )
-    return [ListingRow(**dict(r)) for r in records]
-
-
-async def lock_listings(conn: asyncpg.Connection, listing_ids: Sequence[str]) -> list[ListingRow]:
-    records = await conn.fetch(
-        f"SELECT {columns_of(ListingRow)} FROM listings WHERE listing_id = ANY($1::text[])"
-        " ORDER BY listing_id FOR UPDATE",
-        sorted(set(listing_ids)),
-    )
-    return [ListingRow(**dict(r)) for r in records]
-
-
-class StockConflict(RuntimeError):
-    """A guarded stock update touched fewer rows than asked: the caller's decision was stale."""
-
-
-async def _stock_update(
-    conn: asyncpg.Connection, sql: str, lines: Sequence[tuple[str, int]], at: datetime
-) -> None:
-    ids, quantities = [listing_id for listing_id, _ in lines], [q for _, q in lines]
-    result: str = await conn.execute(sql, ids, quantities, at)
-    if int(result.split()[-1]) != len(lines):
-        raise StockConflict(f"stock changed under a lock: {result}")
-
-
-async def reserve_units(conn: asyncpg.Connection, lines: Sequence[tuple[str, int]], at: datetime) -> None:
-    """Reserve (listing id, units) for each line, only where that many units are available."""
-    await _stock_update(
-        conn,
-        "UPDATE listings l SET reserved = l.reserved + v.q, updated_at = $3"
-        " FROM unnest($1::text[], $2::int[]) AS v(id, q) WHERE l.listing_id = v.id AND l.on_hand - l.reserved >= v.q",
-        lines, at,
-    )
-
-
-async def release_units(conn: asyncpg.Connection, lines: Sequence[tuple[str, int]], at: datetime) -> None:
-    await _stock_update(
-        conn,
-        "UPDATE listings l SET reserved = l.reserved - v.q, updated_at = $3"
-        " FROM unnest($1::text[], $2::int[]) AS v(id, q) WHERE l.listing_id = v.id AND l.reserved >= v.q",
-        lines, at,
-    )
-
-
-async def ship_units(conn: asyncpg.Connection, lines: Sequence[tuple[str, int]], at: datetime) -> None:
-    """Reserved units leave with a shipment: off the shelf and out of the reservation."""
-    await _stock_update(
-        conn,
-        "UPDATE listings l SET reserved = l.reserved - v.q, on_hand = l.on_hand - v.q, updated_at = $3"
-        " FROM unnest($1::text[], $2::int[]) AS v(id, q) WHERE l.listing_id = v.id AND l.reserved >= v.q",
-        lines, at,
-    )
-
-
-# --- reservations ----------------------------------------------------------------------------------
-
-
-async def claim_order(conn: asyncpg.Connection, seller_id: str, order_id: str, at: datetime) -> bool:
-    """True the first time an order is seen: it is reserved (or refused) once, whatever the event id."""
-    result: str = await conn.execute(
-        "INSERT INTO reservations (seller_id, order_id, status, created_at, updated_at)"
-        " VALUES ($1, $2, 'pending', $3, $3) ON CONFLICT (seller_id, order_id) DO NOTHING",
-        seller_id, order_id, at,
-    )
-    return result.endswith(" 1")
-
-
-async def get_reservation(conn: Executor, seller_id: str, order_id: str, *, lock: Lock = None) -> ReservationRow | None:
-    record = await conn.fetchrow(
-        f"SELECT {columns_of(ReservationRow)} FROM reservations"
-        f" WHERE seller_id = $1 AND order_id = $2{lock_clause(lock)}",
-        seller_id, order_id,
-    )
-    return ReservationRow(**dict(record)) if record else None
-
-
-async def save_reservation(conn: asyncpg.Connection, row: ReservationRow) -> None:
-    await conn.execute(
-        "UPDATE reservations SET status = $3, held = $4, failure_reason = $5, detail = $6, updated_at = $7"
-        " WHERE seller_id = $1 AND order_id = $2",
-        row.seller_id, row.order_id, row.status, row.held, row.failure_reason, row.detail, row.updated_at,
-    )
-
-
-async def claim_shipment(
-    conn: asyncpg.Connection, seller_id: str, shipment_id: str, order_id: str, at: datetime
-) -> bool:
-    """True the first time a shipment's units are consumed."""
-    result: str = await conn.execute(
-        "INSERT INTO shipments_consumed (seller_id, shipment_id, order_id, consumed_at) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT (seller_id, shipment_id) DO NOTHING",
-        seller_id, shipment_id, order_id, at,
-    )
-    return result.endswith(" 1")

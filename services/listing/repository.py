@@ -7,6 +7,7 @@ changes an account takes the seller row FOR UPDATE; one that only needs the stat
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import astuple, dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, Literal, TypeAlias
@@ -113,6 +114,16 @@ async def get_seller(conn: Executor, seller_id: str, *, lock: Lock = None) -> Se
     record = await conn.fetchrow(f"SELECT {columns_of(SellerRow)} FROM sellers WHERE seller_id = $1{lock_clause(lock)}",
                                  seller_id)
     return SellerRow(**dict(record)) if record else None
+
+
+async def get_sellers(conn: Executor, seller_ids: Collection[str], *, lock: Lock = None) -> dict[str, SellerRow]:
+    """The sellers there are among these ids, locked (if asked) in seller id order."""
+    records = await conn.fetch(
+        f"SELECT {columns_of(SellerRow)} FROM sellers WHERE seller_id = ANY($1::text[])"
+        f" ORDER BY seller_id{lock_clause(lock)}",
+        sorted(seller_ids),
+    )
+    return {record["seller_id"]: SellerRow(**dict(record)) for record in records}
 
 
 async def set_seller_status(

@@ -14,7 +14,7 @@ from shared.events import Event, new_event, parse_event
 from shared.events.common import EnforcementAction, HealthBand, Money
 from shared.events.fulfillment import ShipmentConfirmed, ShipmentLine
 from shared.events.metrics import SellerEnforcementDecided
-from shared.events.order import OrderCancelled, OrderPlaced, PlacedLine
+from shared.events.order import OrderCancelled, OrderPlaced, OrderRejected, OrderRejection, PlacedLine
 from shared.runtime import ServiceRuntime
 from tests.support.factories import T0, unique
 from tests.support.kafka import eventually, read_topic
@@ -109,6 +109,12 @@ def order_cancelled(placed: Event[Any]) -> Event[Any]:
     data = OrderCancelled(order_id=order.order_id, purchased_at=T0, fulfillment_channel="merchant", by="buyer",
                           reason="changed my mind", before_shipment=True, cancelled_at=T0 + timedelta(hours=1))
     return new_event(data, seller_id=placed.sellerid, subject=order.order_id, time=T0 + timedelta(hours=1),
+                     source="/sellerflow/order")
+
+
+def order_rejected(placed: Event[Any], reason: OrderRejection = OrderRejection.OUT_OF_STOCK) -> Event[Any]:
+    data = OrderRejected(order_id=placed.data.order_id, purchased_at=T0, fulfillment_channel="merchant", reason=reason)
+    return new_event(data, seller_id=placed.sellerid, subject=data.order_id, time=T0 + timedelta(minutes=5),
                      source="/sellerflow/order")
 
 
