@@ -96,13 +96,15 @@ class ShipPlan:
     carrier: str
     tracking_number: str
     scans: bool  # does the carrier ever scan it?
+    late: bool = False  # shipped after ship-by
 
 
 def plan_shipping(seed: int, profile: Profile, order_id: str, seen_at: datetime, ship_by: datetime) -> ShipPlan:
     rng = rng_for(seed, "ship", order_id)
     if rng.random() < profile.cancel:
         return ShipPlan(True, seen_at + timedelta(hours=rng.uniform(0.5, 4)), "", "", False)
-    if rng.random() < profile.ship_late:
+    late = rng.random() < profile.ship_late
+    if late:
         at = ship_by + timedelta(hours=rng.uniform(6, 60))
     else:
         latest = max(ship_by - timedelta(hours=1), seen_at + timedelta(minutes=30))
@@ -111,8 +113,8 @@ def plan_shipping(seed: int, profile: Profile, order_id: str, seen_at: datetime,
     number = tracking_number(rng, carrier)
     if rng.random() < profile.invalid_tracking:
         number = number[:-1] + str((int(number[-1]) + 1) % 10)  # a wrong check digit
-        return ShipPlan(False, at, carrier, number, False)
-    return ShipPlan(False, at, carrier, number, rng.random() >= profile.no_scan)
+        return ShipPlan(False, at, carrier, number, False, late)
+    return ShipPlan(False, at, carrier, number, rng.random() >= profile.no_scan, late)
 
 
 def tracking_number(rng: random.Random, carrier: str) -> str:
@@ -141,7 +143,7 @@ class Journey:
 
 
 def plan_journey(seed: int, profile: Profile, order_id: str, shipped_at: datetime, speed: str, *,
-                 scanned: bool, deliver_by: datetime | None) -> Journey:
+                 scanned: bool, deliver_by: datetime | None, shipped_late: bool = False) -> Journey:
     rng = rng_for(seed, "journey", order_id)
     lost = rng.random() < profile.lost
     delayed = rng.random() < 0.03  # the carrier's own delays, whatever the seller does
@@ -155,7 +157,7 @@ def plan_journey(seed: int, profile: Profile, order_id: str, shipped_at: datetim
     message_at = shipped_at + timedelta(hours=rng.uniform(6, 60)) if rng.random() < profile.message else None
     feedback = None
     if arrives and rng.random() < profile.feedback:
-        negative = rng.random() < (0.25 if late else profile.negative_feedback)
+        negative = rng.random() < (profile.negative_when_late if late and shipped_late else profile.negative_feedback)
         feedback = (arrives + timedelta(days=rng.uniform(1, 4)), rng.choice([1, 2]) if negative else rng.choice([4, 5]))
     returned = arrives is not None and rng.random() < profile.return_request
     return_at = arrives + timedelta(days=rng.uniform(2, 10)) if arrives and returned else None

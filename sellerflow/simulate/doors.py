@@ -38,7 +38,6 @@ class Doors:
         self.seed = seed
         self._producer: AIOKafkaProducer | None = None
         self._pending: list[Any] = []
-        self._counter = 0
         self.sent: dict[str, int] = {}  # logical topic -> records the simulator published
 
     async def __aenter__(self) -> Doors:
@@ -52,9 +51,11 @@ class Doors:
 
     # --- Kafka -----------------------------------------------------------------------------------
     def event(self, data: Payload, *, seller_id: str, subject: str, time: datetime, source: str) -> Event[Any]:
-        """An event with an id derived from the seed: a replay publishes the very same events."""
-        self._counter += 1
-        event_id = uuid.uuid5(_IDS, f"{self.seed}/{self._counter}")
+        """An event whose id is derived from the seed and what it says, not from when it was made:
+        actions of different entities run side by side, and a replay must publish the very same ids.
+        (The same fact twice gets one id, and is applied once: that is what an id means.)"""
+        key = f"{self.seed}/{data.EVENT_TYPE}/{seller_id}/{subject}/{time.isoformat()}/{data.model_dump_json()}"
+        event_id = uuid.uuid5(_IDS, key)
         return new_event(data, seller_id=seller_id, subject=subject, time=time, source=source, event_id=event_id)
 
     async def send(self, topic: str, events: Sequence[Event[Any]]) -> None:
@@ -104,24 +105,32 @@ class Doors:
         each counts what it sent; each service counts what it consumed of each input topic. The
         platform is idle when every service has consumed at least what was produced on each of its
         inputs (more after a redelivery), has no batch in flight, and has nothing unsent in its outbox.
+
+        A service found settled is not asked again unless more is produced on its inputs: while the
+        simulator waits, a service only works on what it consumes, so polling costs the platform
+        little while it catches up.
         """
         deadline = asyncio.get_running_loop().time() + limit
+        known: dict[str, dict[str, Any]] = {}
+        ask, pause = list(SERVICE_NAMES), 0.005
         while True:
-            polled = await asyncio.gather(*(self.get(name, "/ops/progress") for name in SERVICE_NAMES))
-            progress = dict(zip(SERVICE_NAMES, polled, strict=True))
+            polled = await asyncio.gather(*(self.get(name, "/ops/progress") for name in ask))
+            known.update(zip(ask, polled, strict=True))
             produced = dict(self.sent)
-            for p in progress.values():
+            for p in known.values():
                 for topic, count in p["published"].items():
                     produced[topic] = produced.get(topic, 0) + count
             behind = {name: {t: produced.get(t, 0) - p["consumed"].get(t, 0) for t in p["inputs"]
                              if p["consumed"].get(t, 0) < produced.get(t, 0)}
-                      for name, p in progress.items()}
-            busy = {name: (p["batches_in_flight"], p["outbox_unsent"]) for name, p in progress.items()
+                      for name, p in known.items()}
+            busy = {name: (p["batches_in_flight"], p["outbox_unsent"]) for name, p in known.items()
                     if (p["batches_in_flight"], p["outbox_unsent"]) != (0, 0)}
-            if not busy and not any(behind.values()):
+            ask = [name for name in SERVICE_NAMES if name in busy or behind[name]]
+            if not ask:
                 return
             if os.environ.get("SELLERFLOW_DEBUG_IDLE"):
                 print(f"behind {behind} busy {busy}", file=sys.stderr)
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError(f"the platform did not settle within {limit:.0f} s: behind {behind}, busy {busy}")
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.04)

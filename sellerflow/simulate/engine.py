@@ -1,9 +1,10 @@
-"""The simulation loop: business time in half-day steps, each ending with a clock tick on an idle platform.
+"""The simulation loop: business time in one-day steps, each ending with a clock tick on an idle platform.
 
-Per step: buyers place orders; every action due in the step runs in time order (carrier scans and
-buyer items on the ingress topics, seller and operator commands over HTTP); the clock ticks; the
-simulator waits for every service to settle. At the end of each day it looks at the platform the
-way a seller would (open orders, messages, returns, claims, its account) and plans what comes next.
+Per day: buyers place orders; every action due in the day runs (carrier scans and buyer items on the
+ingress topics, seller and operator commands over HTTP; each seller confirms its day's shipments in
+one bulk call, as a shipping-confirmation feed does); the simulator waits for every service to
+settle, the clock ticks, and it waits again. Then it looks at the platform the way a seller would
+(open orders, its open work: messages, returns, claims; its account) and plans what comes next.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ from shared.events.ingress import (
 )
 
 log = logging.getLogger(__name__)
-STEP = timedelta(hours=12)
+STEP = timedelta(days=1)
+#: Shipment confirmations in one bulk call (the route takes up to 500).
+SHIP_BATCH = 500
 SELLING = {"active", "warned", "restricted", "reinstated"}
 STOREFRONT, CARRIERS = "https://storefront.example", "https://carriers.example"
 BUYERS, BANK = "https://buyers.example", "https://bank.example"
@@ -70,6 +73,14 @@ class _Action:
     label: str = field(compare=False)
     run: Callable[[], Awaitable[None]] = field(compare=False)
     entity: str = field(compare=False, default="")  # actions on one entity run in order; others side by side
+    shipment: _Shipment | None = field(compare=False, default=None)  # a shipment, confirmed in bulk
+
+
+@dataclass(frozen=True)
+class _Shipment:
+    seller: SimSeller
+    order: dict[str, Any]
+    plan: b.ShipPlan
 
 
 class Simulation:
@@ -90,16 +101,25 @@ class Simulation:
         self._drafts: dict[str, b.OrderDraft] = {}
 
     # --- scheduling -------------------------------------------------------------------------------
-    def at(self, moment: datetime, label: str, run: Callable[[], Awaitable[None]], entity: str = "") -> None:
-        heapq.heappush(self._queue, _Action(moment, next(self._seq), label, run, entity))
+    def at(self, moment: datetime, label: str, run: Callable[[], Awaitable[None]], entity: str = "",
+           shipment: _Shipment | None = None) -> None:
+        heapq.heappush(self._queue, _Action(moment, next(self._seq), label, run, entity, shipment))
 
     async def run_due(self, end: datetime) -> None:
-        """Every action due before `end`: one entity's in time order, different entities concurrently
-        (they do not touch each other, so the outcome does not depend on the interleaving)."""
+        """Every action due before `end`: first each seller's shipments, confirmed in bulk; then the
+        rest, one entity's in time order, different entities concurrently (they do not touch each
+        other, so the outcome does not depend on the interleaving). A shipment is the first thing
+        that happens to its order: what follows it is planned once it is confirmed."""
         chains: dict[str, list[_Action]] = {}
+        shipments: dict[str, list[_Shipment]] = {}
         while self._queue and self._queue[0].at < end:
             action = heapq.heappop(self._queue)
-            chains.setdefault(action.entity or f"#{action.seq}", []).append(action)
+            if action.shipment is not None:
+                shipments.setdefault(action.shipment.seller.seller_id, []).append(action.shipment)
+            else:
+                chains.setdefault(action.entity or f"#{action.seq}", []).append(action)
+        with self.stats.timed("sellers ship"):
+            await gather_bounded([self._confirm(due) for due in shipments.values()])
 
         async def chain(actions: list[_Action]) -> None:
             for action in actions:
@@ -130,7 +150,7 @@ class Simulation:
         await self.onboard()
         now = self.start
         timed = self.stats.timed
-        for step in range(self.days * 2):
+        for day in range(1, self.days + 1):
             end = now + STEP
             with timed("buyers order"):
                 await self.buyers_order(now, end)
@@ -139,16 +159,15 @@ class Simulation:
             with timed("publish"):
                 await self.doors.flush()
             with timed("platform settles"):
-                # Everything of this step applied first, then the tick: deadlines and enforcement on
+                # Everything of this day applied first, then the tick: deadlines and enforcement on
                 # the tick see the same state in every run.
                 await self.doors.wait_idle()
                 await self.doors.tick(end)
                 await self.doors.wait_idle()
-            if step % 2 == 1:
-                with timed("sellers look"):
-                    await self.observe(end)
-                if on_day is not None:
-                    await on_day(step // 2 + 1, self)
+            with timed("sellers look"):
+                await self.observe(end)
+            if on_day is not None:
+                await on_day(day, self)
             now = end
 
     async def onboard(self) -> None:
@@ -209,12 +228,13 @@ class Simulation:
                 found = await get("fulfillment", f"/v1/orders/{order['order_id']}/shipments", token=token)
                 if found:
                     marketplace[order["order_id"]] = (order, found[0])
+        work = await get("aftersales", "/v1/work", token=token, params={"limit": 500})
         return {
             "unshipped": await get("order", "/v1/orders", token=token, params={"status": "unshipped", "limit": 500}),
             "marketplace": marketplace,
-            "messages": await get("aftersales", "/v1/messages", token=token, params={"unanswered": "true"}),
-            "returns": await get("aftersales", "/v1/returns", token=token),
-            "claims": await get("aftersales", "/v1/claims", token=token, params={"open": "true"}),
+            "messages": work["messages_due"],
+            "returns": work["returns_awaiting"],
+            "claims": work["open_claims"],
             "account": await get("listing", f"/v1/sellers/{seller.seller_id}", token=token),
         }
 
@@ -223,7 +243,7 @@ class Simulation:
             if order["fulfillment_channel"] == "merchant" and self.once(f"ship/{order['order_id']}"):
                 plan = b.plan_shipping(self.seed, seller.profile, order["order_id"], now,
                                        datetime.fromisoformat(order["ship_by"]))
-                self.at(plan.at, "seller ships", self._ship_or_cancel(seller, order, plan), order["order_id"])
+                self._plan_shipping(seller, order, plan)
         for order_id, (order, shipment) in sorted(snapshot["marketplace"].items()):
             if self.once(f"journey/{order_id}"):
                 plan = b.ShipPlan(False, datetime.fromisoformat(shipment["shipped_at"]), shipment["carrier"],
@@ -248,28 +268,45 @@ class Simulation:
             self.at(now + timedelta(days=1), "seller appeals", self._appeal(seller, now + timedelta(days=1)),
                     seller.seller_id)
 
-    def _ship_or_cancel(self, seller: SimSeller, order: dict[str, Any], plan: b.ShipPlan
-                        ) -> Callable[[], Awaitable[None]]:
-        async def run() -> None:
-            order_id = order["order_id"]
-            if plan.cancel:
-                done = await self.command(self.doors.post("order", f"/v1/orders/{order_id}/cancellation", {
-                    "reason": "out of stock", "at": plan.at.isoformat()}, token=seller.token))
-                self.stats.cancelled += done is not None
-                return
-            lines = [{"listing_id": line["listing_id"], "quantity": line["quantity"]} for line in order["lines"]]
-            done = await self.command(self.doors.post("fulfillment", f"/v1/orders/{order_id}/shipments", {
-                "carrier": plan.carrier, "tracking_number": plan.tracking_number, "lines": lines,
-                "at": plan.at.isoformat()}, token=seller.token))
-            if done is None:
-                return
-            self.stats.shipped += 1
-            self._start_journey(seller, order, plan)
-            if b.rng_for(self.seed, "spam", order_id).random() < seller.profile.spam:
-                text = b.rng_for(self.seed, "spamtext", order_id).choice(b.SPAM)
-                self.at(plan.at + timedelta(hours=1), "seller spams", self._seller_message(seller, order_id, text),
-                        order_id)
-        return run
+    def _plan_shipping(self, seller: SimSeller, order: dict[str, Any], plan: b.ShipPlan) -> None:
+        order_id = order["order_id"]
+        if not plan.cancel:
+            self.at(plan.at, "seller ships", _nothing, order_id, _Shipment(seller, order, plan))
+            return
+
+        async def cancel() -> None:
+            done = await self.command(self.doors.post("order", f"/v1/orders/{order_id}/cancellation", {
+                "reason": "out of stock", "at": plan.at.isoformat()}, token=seller.token))
+            self.stats.cancelled += done is not None
+        self.at(plan.at, "seller cancels", cancel, order_id)
+
+    async def _confirm(self, due: list[_Shipment]) -> None:
+        """One seller's shipments of the day, in bulk; then each parcel's journey is planned."""
+        seller = due[0].seller
+        for start in range(0, len(due), SHIP_BATCH):
+            chunk = due[start:start + SHIP_BATCH]
+            body = {"confirmations": [{
+                "order_id": s.order["order_id"], "carrier": s.plan.carrier, "tracking_number": s.plan.tracking_number,
+                "lines": [{"listing_id": ln["listing_id"], "quantity": ln["quantity"]} for ln in s.order["lines"]],
+                "at": s.plan.at.isoformat()} for s in chunk]}
+            response = await self.command(self.doors.post("fulfillment", "/v1/shipment-confirmations", body,
+                                                          token=seller.token))
+            if response is None:
+                continue
+            for shipped, result in zip(chunk, response.json()["results"], strict=True):
+                if result["status"] not in (200, 201):
+                    self.stats.refused_commands += 1
+                    continue
+                self.stats.shipped += 1
+                self._shipped(shipped)
+
+    def _shipped(self, shipped: _Shipment) -> None:
+        seller, order_id, plan = shipped.seller, shipped.order["order_id"], shipped.plan
+        self._start_journey(seller, shipped.order, plan)
+        if b.rng_for(self.seed, "spam", order_id).random() < seller.profile.spam:
+            text = b.rng_for(self.seed, "spamtext", order_id).choice(b.SPAM)
+            self.at(plan.at + timedelta(hours=1), "seller spams", self._seller_message(seller, order_id, text),
+                    order_id)
 
     def _seller_message(self, seller: SimSeller, order_id: str, text: str) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
@@ -283,7 +320,7 @@ class Simulation:
     def _start_journey(self, seller: SimSeller, order: dict[str, Any], plan: b.ShipPlan) -> None:
         deliver_by = datetime.fromisoformat(order["deliver_by"]) if order.get("deliver_by") else None
         journey = b.plan_journey(self.seed, seller.profile, order["order_id"], plan.at, order["shipping_speed"],
-                                 scanned=plan.scans, deliver_by=deliver_by)
+                                 scanned=plan.scans, deliver_by=deliver_by, shipped_late=plan.late)
         self._schedule_journey(seller, order, plan, journey)
 
     def _schedule_journey(self, seller: SimSeller, order: dict[str, Any], plan: b.ShipPlan, journey: b.Journey) -> None:
@@ -382,6 +419,10 @@ class Simulation:
         async def run() -> None:
             await self.command(self.doors.post(service, path, body, token=seller.token if seller else None))
         return run
+
+
+async def _nothing() -> None:
+    """The run of an action the loop handles itself (a shipment, confirmed in bulk)."""
 
 
 async def gather_bounded(calls: list[Awaitable[Any]], limit: int = 8) -> list[Any]:
