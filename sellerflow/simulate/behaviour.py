@@ -60,6 +60,13 @@ class OrderDraft:
     def total(self) -> Decimal:
         return Decimal(str(self.listing["price"])) * self.quantity
 
+    def as_order(self, *, deliver_by: str) -> dict[str, Any]:
+        """The order as the order service shows it, as far as a parcel's journey needs it."""
+        payload = self.payload()
+        return {"order_id": self.order_id, "buyer_id": payload["buyer_id"], "lines": payload["lines"],
+                "currency": payload["currency"], "total": str(self.total), "shipping_speed": self.speed,
+                "deliver_by": deliver_by}
+
 
 def draw_orders(seed: int, seller: SimSeller, start: datetime, end: datetime, *, merchant_allowed: bool
                 ) -> list[OrderDraft]:

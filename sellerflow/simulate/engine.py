@@ -215,27 +215,33 @@ class Simulation:
     async def observe(self, now: datetime) -> None:
         """Read every seller's view concurrently, then plan in seller order: plans do not depend on timing."""
         sellers = [s for s in self.sellers if s.token is not None]
-        snapshots = await gather_bounded([self.snapshot(s) for s in sellers])
+        accounts = await self.accounts()
+        snapshots = await gather_bounded([self.snapshot(s, now) for s in sellers])
         for seller, snapshot in zip(sellers, snapshots, strict=True):
-            self.plan(seller, snapshot, now)
+            self.plan(seller, {**snapshot, "account": accounts[seller.seller_id]}, now)
 
-    async def snapshot(self, seller: SimSeller) -> dict[str, Any]:
+    async def accounts(self, page: int = 500) -> dict[str, dict[str, Any]]:
+        """Every seller's account, as the operator's list shows it (one call per 500 sellers)."""
+        found: dict[str, dict[str, Any]] = {}
+        while True:
+            batch = await self.doors.get("listing", "/v1/sellers", params={"limit": page, "offset": len(found)})
+            found.update((account["seller_id"], account) for account in batch)
+            if len(batch) < page:
+                return found
+
+    async def snapshot(self, seller: SimSeller, now: datetime) -> dict[str, Any]:
         get, token = self.doors.get, seller.token
-        shipped = await get("order", "/v1/orders", token=token, params={"status": "shipped", "limit": 500})
-        marketplace = {}
-        for order in shipped:
-            if order["fulfillment_channel"] == "marketplace" and f"journey/{order['order_id']}" not in self._planned:
-                found = await get("fulfillment", f"/v1/orders/{order['order_id']}/shipments", token=token)
-                if found:
-                    marketplace[order["order_id"]] = (order, found[0])
+        # What the warehouse shipped lately (a marketplace order ships on a tick, the day after it was
+        # confirmed): two days back covers it, and a parcel already on its way is not planned twice.
+        recent = await get("fulfillment", "/v1/shipments", token=token, params={
+            "channel": "marketplace", "shipped_since": (now - timedelta(days=2)).isoformat(), "limit": 1000})
         work = await get("aftersales", "/v1/work", token=token, params={"limit": 500})
         return {
             "unshipped": await get("order", "/v1/orders", token=token, params={"status": "unshipped", "limit": 500}),
-            "marketplace": marketplace,
+            "marketplace": recent,
             "messages": work["messages_due"],
             "returns": work["returns_awaiting"],
             "claims": work["open_claims"],
-            "account": await get("listing", f"/v1/sellers/{seller.seller_id}", token=token),
         }
 
     def plan(self, seller: SimSeller, snapshot: dict[str, Any], now: datetime) -> None:
@@ -244,11 +250,12 @@ class Simulation:
                 plan = b.plan_shipping(self.seed, seller.profile, order["order_id"], now,
                                        datetime.fromisoformat(order["ship_by"]))
                 self._plan_shipping(seller, order, plan)
-        for order_id, (order, shipment) in sorted(snapshot["marketplace"].items()):
-            if self.once(f"journey/{order_id}"):
+        for shipment in snapshot["marketplace"]:
+            if self.once(f"journey/{shipment['order_id']}"):
                 plan = b.ShipPlan(False, datetime.fromisoformat(shipment["shipped_at"]), shipment["carrier"],
                                   shipment["tracking_number"], True)
-                self._start_journey(seller, order, plan)
+                draft = self._drafts[shipment["order_id"]]
+                self._start_journey(seller, draft.as_order(deliver_by=shipment["deliver_by"]), plan)
         for message in snapshot["messages"]:
             if self.once(f"reply/{message['message_id']}"):
                 self._plan_reply(seller, message)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Literal, Self, cast
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from services.fulfillment import repository, service
@@ -93,6 +93,7 @@ class ShipmentView(BaseModel):
     channel: FulfillmentChannel
     lines: dict[str, int] = Field(description="SKU -> units")
     shipped_at: datetime
+    deliver_by: datetime = Field(description="The delivery promised to the buyer.")
     delivered_at: datetime | None
 
     @classmethod
@@ -102,7 +103,7 @@ class ShipmentView(BaseModel):
             tracking_number=shipment.tracking_number,
             tracking_format_valid=check_tracking_number(shipment.carrier, shipment.tracking_number).valid,
             tracking_status=shipment.tracking_status.value, channel=shipment.channel, lines=dict(shipment.lines),
-            shipped_at=shipment.shipped_at, delivered_at=shipment.delivered_at,
+            shipped_at=shipment.shipped_at, deliver_by=shipment.deliver_by, delivered_at=shipment.delivered_at,
         )  # fmt: skip
 
 
@@ -182,6 +183,19 @@ async def confirm_shipments(ctx: Ctx, principal: CurrentPrincipal, command: Conf
     answers = await _confirm(ctx, _seller_of(principal, seller_id), items)
     return ConfirmationResults(results=[ConfirmationResult.of(order_id, answer)
                                         for (order_id, _), answer in zip(items, answers, strict=True)])
+
+
+@router.get("/shipments", summary="The seller's shipments in the order they left, optionally of one channel and "
+            "from a time on (a marketplace-fulfilled order's shipment shows here once the warehouse ships it)")
+async def list_recent_shipments(
+    ctx: Ctx, principal: CurrentPrincipal, channel: FulfillmentChannel | None = None,
+    shipped_since: UtcDatetime | None = None, seller_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[ShipmentView]:
+    seller = _seller_of(principal, seller_id)
+    rows = await repository.shipments_since(ctx.pool, seller, channel=channel and channel.value, since=shipped_since,
+                                            limit=limit)
+    return [ShipmentView.of(repository.shipment_of(row)) for row in rows]
 
 
 @router.get("/orders/{order_id}/shipments", summary="The shipments of one order of the seller")

@@ -275,5 +275,16 @@ async def shipment_rows(conn: asyncpg.Connection | asyncpg.Pool, seller_id: str,
     ))
 
 
+async def shipments_since(pool: asyncpg.Pool, seller_id: str, *, channel: str | None, since: datetime | None,
+                          limit: int) -> list[asyncpg.Record]:
+    """A seller's shipments in the order they left, optionally of one channel and from `since` on."""
+    return list(await pool.fetch(
+        f"SELECT {_SHIPMENT_COLUMNS} FROM shipments WHERE seller_id = $1"
+        " AND ($2::text IS NULL OR channel = $2) AND ($3::timestamptz IS NULL OR shipped_at >= $3)"
+        " ORDER BY shipped_at, shipment_id LIMIT $4",
+        seller_id, channel, since, limit,
+    ))
+
+
 def shipment_of(row: asyncpg.Record) -> Shipment:
     return _shipment(row)

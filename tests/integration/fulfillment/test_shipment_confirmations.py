@@ -158,3 +158,24 @@ async def test_the_bulk_route_checks_who_asks_and_what_is_sent(fulfillment: Serv
         assert (await operator.post(path, json=body)).status_code == 422, "the operator names the seller"
         answer = await operator.post(path, params={"seller_id": seller}, json=body)
     assert answer.status_code == 200 and [r["status"] for r in answer.json()["results"]] == [201]
+
+
+async def test_a_seller_lists_its_shipments_from_a_time_on_and_of_one_channel(fulfillment: ServiceRuntime) -> None:
+    seller = unique("S")
+    confirmed = [order_confirmed(seller, T0) for _ in range(3)]
+    await known(fulfillment, *confirmed)
+    order_ids = [event.data.order_id for event in confirmed]
+    later, last = (T0 + timedelta(hours=5)).isoformat(), (T0 + timedelta(hours=6)).isoformat()
+    await confirm(fulfillment, seller, [item(order_ids[0], 1), item(order_ids[1], 2, at=later),
+                                        item(order_ids[2], 3, at=last)])
+    async with http(fulfillment, seller) as seller_http:
+        since = await seller_http.get("/v1/shipments", params={"shipped_since": later})
+        merchant = await seller_http.get("/v1/shipments", params={"channel": "merchant", "limit": 2})
+        marketplace = await seller_http.get("/v1/shipments", params={"channel": "marketplace"})
+    async with http(fulfillment, unique("S")) as other:
+        foreign = await other.get("/v1/shipments", params={"seller_id": seller})
+    assert [s["order_id"] for s in since.json()] == order_ids[1:]
+    assert since.json()[0]["deliver_by"] == confirmed[1].data.deliver_by.isoformat().replace("+00:00", "Z")
+    assert [s["order_id"] for s in merchant.json()] == order_ids[:2]  # in the order they left, up to the limit
+    assert marketplace.json() == []
+    assert foreign.status_code == 403
