@@ -200,11 +200,14 @@ def simulate(
     seed: Annotated[int, typer.Option(help="The same seed gives the same scorecards")] = 7,
     appeals: Annotated[int, typer.Option(help="How many restricted sellers appeal (-1: all)")] = -1,
     stay: Annotated[bool, typer.Option(help="Keep the platform running afterwards, until Ctrl-C")] = False,
+    report: Annotated[Path | None, typer.Option(help="Also write every seller's outcome and scorecard as JSON here "
+                                                     "(two runs of one seed give the same file)")] = None,
 ) -> None:
     """Simulate a marketplace through the platform's public doors and print every seller's outcome."""
     from sellerflow.simulate.cli import simulate_command
 
-    raise typer.Exit(simulate_command(sellers=sellers, days=days, seed=seed, appeals=appeals, stay=stay))
+    raise typer.Exit(simulate_command(sellers=sellers, days=days, seed=seed, appeals=appeals, stay=stay,
+                                      report=report))
 
 
 @app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 from sellerflow.platform import infrastructure
@@ -12,7 +13,8 @@ from shared.auth import seller_token
 from shared.settings import get_settings
 
 
-def simulate_command(*, sellers: int, days: int, seed: int, appeals: int, stay: bool) -> int:
+def simulate_command(*, sellers: int, days: int, seed: int, appeals: int, stay: bool, report: Path | None = None
+                     ) -> int:
     settings = get_settings()
     with infrastructure(settings) as infra:
         log_path = Path(infra.data_dir) / "services.log"
@@ -32,6 +34,10 @@ def simulate_command(*, sellers: int, days: int, seed: int, appeals: int, stay: 
                         for client in http.values():
                             await client.aclose()
                     print_outcome(outcome)
+                    if report is not None:
+                        text = json.dumps(outcome.report(), indent=1, sort_keys=True, default=str)
+                        await asyncio.to_thread(report.write_text, text)
+                        print(f"report: {report}")
                     first = outcome.sellers[0].seller_id
                     token = seller_token(settings.auth_secret.get_secret_value(), first)
                     print(f"\ndashboard: {urls['metrics']}/dashboard/{first}?token={token}")

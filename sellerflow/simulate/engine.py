@@ -312,14 +312,15 @@ class Simulation:
         self._start_journey(seller, shipped.order, plan)
         if b.rng_for(self.seed, "spam", order_id).random() < seller.profile.spam:
             text = b.rng_for(self.seed, "spamtext", order_id).choice(b.SPAM)
-            self.at(plan.at + timedelta(hours=1), "seller spams", self._seller_message(seller, order_id, text),
-                    order_id)
+            at = plan.at + timedelta(hours=1)
+            self.at(at, "seller spams", self._seller_message(seller, order_id, text, at), order_id)
 
-    def _seller_message(self, seller: SimSeller, order_id: str, text: str) -> Callable[[], Awaitable[None]]:
+    def _seller_message(self, seller: SimSeller, order_id: str, text: str, at: datetime
+                        ) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             response = await self.command(self.doors.call(
-                "aftersales", "POST", f"/v1/orders/{order_id}/messages", json={"text": text}, token=seller.token,
-                ok=(200, 201, 422)))
+                "aftersales", "POST", f"/v1/orders/{order_id}/messages", json={"text": text, "at": at.isoformat()},
+                token=seller.token, ok=(200, 201, 422)))
             if response is not None and response.status_code == 422:
                 self.stats.blocked_messages += 1
         return run

@@ -40,6 +40,13 @@ class Outcome:
     def by_id(self) -> dict[str, SellerOutcome]:
         return {s.seller_id: s for s in self.sellers}
 
+    def report(self) -> dict[str, Any]:
+        """What the run decided, without the wall-clock figures: equal for two runs of one seed."""
+        return {"stats": dict(self.stats), "sellers": {
+            s.seller_id: {"profile": s.profile, "fraudulent": s.fraudulent, "status": s.status, "rating": s.rating,
+                          "band": s.band, "breaches": list(s.breaches), "scorecard": s.scorecard}
+            for s in self.sellers}}
+
 
 async def run_simulation(settings: Settings, bootstrap: str, http: Mapping[str, httpx.AsyncClient], *,
                          sellers: int, days: int, seed: int, appeals: int = -1, show_progress: bool = True
