@@ -134,11 +134,18 @@ def subscribe(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=f"{processor.service}:inputs",
         description=description,
+        decoder=_raw_batch,
     )
     async def on_batch(message: KafkaMessage = Context("message")) -> None:
         records = records_of(message)
         await processor.process(records)
         _observe_lag(processor.service, message, records)
+
+
+async def _raw_batch(message: Any) -> None:
+    """The batch handler reads raw records (`records_of`); FastStream's own decoder would build a
+    message object and json-decode the body of every record for nothing (an eighth of a service's CPU)."""
+    return None
 
 
 def relay_publisher(broker: KafkaBroker) -> Any:
