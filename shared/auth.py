@@ -80,7 +80,7 @@ def verify_token(secret: str, token: str) -> Principal:
 _bearer = HTTPBearer(auto_error=False, description="A seller token, or the operator token")
 
 
-def current_principal(
+async def current_principal(  # async: FastAPI runs a sync dependency in a worker thread, per request
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:

@@ -171,7 +171,7 @@ class ServiceRuntime:
             await self.stop()
 
 
-def get_context(request: Request) -> ServiceContext:
+async def get_context(request: Request) -> ServiceContext:  # async: no worker thread per request
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime.context
 
