@@ -92,8 +92,11 @@ class BuyerMessage:
         what = f"message {self.message_id}"
         self.status = move(MESSAGE_TRANSITIONS, self.status, MessageStatus.REPLIED, what)
         self.replied_at = at
-        minutes = int((at - self.received_at).total_seconds() // 60)
-        return ReplyTime(minutes=minutes, on_time=at <= self.due_by)
+        return self.reply_time(at)
+
+    def reply_time(self, at: datetime) -> ReplyTime:
+        """How long a reply sent at `at` took, and whether it was within the 24 hours."""
+        return ReplyTime(minutes=int((at - self.received_at).total_seconds() // 60), on_time=at <= self.due_by)
 
     def mark_no_reply_needed(self) -> None:
         self.status = move(

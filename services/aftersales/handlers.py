@@ -130,7 +130,8 @@ async def reply(ctx: Ctx, principal: CurrentPrincipal, message_id: str, body: Me
     policy = config.get_settings().message_policy()
     async with _command(ctx) as conn:
         at = await business_clock.command_time(conn, body.at)
-        delivery = await messages.reply(conn, seller, message_id, body.text, at=at, policy=policy)
+        delivery = await messages.reply(conn, seller, message_id, body.text, at=at, policy=policy,
+                                        reply_id=body.message_id)
     return _delivered(delivery)
 
 
@@ -152,7 +153,8 @@ async def send_message(ctx: Ctx, principal: CurrentPrincipal, order_id: str, bod
     policy = config.get_settings().message_policy()
     async with _command(ctx) as conn:
         at = await business_clock.command_time(conn, body.at)
-        delivery = await messages.send_about_order(conn, seller, order_id, body.text, at=at, policy=policy)
+        delivery = await messages.send_about_order(conn, seller, order_id, body.text, at=at, policy=policy,
+                                                   message_id=body.message_id)
     return _delivered(delivery)
 
 

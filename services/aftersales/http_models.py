@@ -25,6 +25,9 @@ class Command(BaseModel):
 
 class MessageText(Command):
     text: Text = Field(description="The seller's words, checked against rules M1-M8 before delivery.")
+    message_id: Identifier | None = Field(default=None, description="The seller's own id for this message: sent "
+                                          "again with the same id, it is answered as the first time and not sent "
+                                          "twice (an id used for another message: 422). Default: a new id.")
 
 
 class Rejection(Command):

@@ -16,7 +16,7 @@ import asyncpg
 
 from services.aftersales import read_model, repository, wire
 from services.aftersales.domain import AftersalesPolicy, BuyerMessage
-from services.aftersales.lifecycle import require_not_before
+from services.aftersales.lifecycle import Refused, require_not_before
 from services.aftersales.message_rules import MessagePolicy, check_seller_message, is_review_request
 from services.aftersales.read_model import KnownOrder
 from services.aftersales.repository import NotFound, SellerMessage
@@ -58,14 +58,21 @@ async def receive_message(
 
 
 async def reply(
-    conn: asyncpg.Connection, seller_id: str, message_id: str, text: str, *, at: datetime, policy: MessagePolicy
+    conn: asyncpg.Connection, seller_id: str, message_id: str, text: str, *, at: datetime, policy: MessagePolicy,
+    reply_id: str | None = None,
 ) -> Delivery:
-    """The seller answers a buyer message: screened, then delivered (`message.replied`) or blocked."""
+    """The seller answers a buyer message: screened, then delivered (`message.replied`) or blocked.
+    `reply_id`, the seller's own id for the reply, makes a repeated request harmless: it gets the first answer."""
     message = await repository.MESSAGES.get(conn, seller_id, message_id, lock=True)
     if message is None:
         raise NotFound(f"no message {message_id} for this seller")
+    if reply_id is not None and (sent := await _sent_before(conn, seller_id, reply_id, in_reply_to=message_id)):
+        if not sent.delivered:
+            return Delivery(sent.message_id, False, sent.rules)
+        timing = message.reply_time(sent.sent_at)
+        return Delivery(sent.message_id, True, sent.rules, timing.minutes, timing.on_time)
     timing = message.reply(at=at)  # refuses a second reply or a reply before the message, before screening
-    reply_id = _new_id()
+    reply_id = reply_id or _new_id()
     broken = await _screen(conn, seller_id, reply_id, order_id=message.order_id, in_reply_to=message_id,
                            text=text, at=at, policy=policy)
     if broken:
@@ -92,12 +99,16 @@ async def mark_no_reply_needed(conn: asyncpg.Connection, seller_id: str, message
 
 
 async def send_about_order(
-    conn: asyncpg.Connection, seller_id: str, order_id: str, text: str, *, at: datetime, policy: MessagePolicy
+    conn: asyncpg.Connection, seller_id: str, order_id: str, text: str, *, at: datetime, policy: MessagePolicy,
+    message_id: str | None = None,
 ) -> Delivery:
-    """A message the seller starts about an order (a review request, a shipping note): screened first."""
+    """A message the seller starts about an order (a review request, a shipping note): screened first.
+    `message_id`, the seller's own id for it, makes a repeated request harmless: it gets the first answer."""
     if await read_model.known_order(conn, seller_id, order_id) is None:
         raise NotFound(f"no order {order_id} for this seller")
-    message_id = _new_id()
+    if message_id is not None and (sent := await _sent_before(conn, seller_id, message_id, order_id=order_id)):
+        return Delivery(sent.message_id, sent.delivered, sent.rules)
+    message_id = message_id or _new_id()
     broken = await _screen(conn, seller_id, message_id, order_id=order_id, in_reply_to=None, text=text, at=at,
                            policy=policy)
     return Delivery(message_id, delivered=not broken, rules=broken)
@@ -124,6 +135,15 @@ async def _screen(
         await wire.stage_violations(conn, seller_id, message_id, wire.violations(message_id, broken, at), at)
         log.info("seller message blocked", extra={"message_id": message_id, "rules": rules})
     return rules
+
+
+async def _sent_before(conn: asyncpg.Connection, seller_id: str, message_id: str, *, order_id: str | None = None,
+                       in_reply_to: str | None = None) -> SellerMessage | None:
+    """The seller's message sent before under this id; the id naming another message is refused."""
+    sent = await repository.seller_message(conn, seller_id, message_id)
+    if sent is not None and (sent.in_reply_to != in_reply_to or (order_id is not None and sent.order_id != order_id)):
+        raise Refused(f"message id {message_id} was used for another message")
+    return sent
 
 
 def _new_id() -> str:

@@ -137,6 +137,14 @@ async def insert_seller_message(conn: Conn, seller_id: str, message: SellerMessa
     )
 
 
+async def seller_message(conn: Conn, seller_id: str, message_id: str) -> SellerMessage | None:
+    row = await conn.fetchrow(
+        "SELECT message_id, order_id, in_reply_to, body, sent_at, delivered, rules, review_request"
+        " FROM seller_messages WHERE seller_id = $1 AND message_id = $2", seller_id, message_id,
+    )
+    return SellerMessage(**dict(row)) if row else None
+
+
 async def review_requests_sent(conn: Conn, seller_id: str, order_id: str) -> int:
     """Review requests delivered for an order (M8 counts them; blocked ones were never delivered)."""
     count: int = await conn.fetchval(

@@ -171,11 +171,16 @@ class OutboxRelay:
 
     async def _send(self, row: asyncpg.Record) -> Awaitable[Any]:
         headers: dict[str, str] = row["headers"]
-        parent = telemetry.extract_context(headers)
         if row["event_type"]:
             # The CloudEvents Kafka binding's type header: a consumer skips types it does not
             # handle without parsing the body (the body stays the whole structured event).
             headers = {**headers, TYPE_HEADER: row["event_type"]}
+        key = row["key"].encode() if row["key"] else None
+        topic = self.physical_topic(row["topic"])
+        if "traceparent" in headers and not telemetry.is_sampled(headers):
+            # An unsampled trace: its context travels on in the headers, without a span per record.
+            return await self.publish(topic, key, row["value"], headers)
+        parent = telemetry.extract_context(headers)
         # A publish span, child of the span that staged the row: the trace survives the outbox.
         with telemetry.tracer().start_as_current_span(
             f"publish {row['topic']}", context=parent, kind=SpanKind.PRODUCER
@@ -183,8 +188,7 @@ class OutboxRelay:
             if span.is_recording():
                 span.set_attribute("messaging.destination.name", row["topic"])
                 headers = {**headers, **telemetry.inject_context()}
-            key = row["key"].encode() if row["key"] else None
-            return await self.publish(self.physical_topic(row["topic"]), key, row["value"], headers)
+            return await self.publish(topic, key, row["value"], headers)
 
     async def run(self) -> None:
         """Relay until stopped: woken by NOTIFY on commit, polling as a fallback."""

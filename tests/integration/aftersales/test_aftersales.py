@@ -93,6 +93,29 @@ async def test_a_message_marked_no_reply_needed_leaves_the_inbox_and_says_so(wor
     assert (again.needs_reply, again.due_by, again.marked_no_reply_needed_at) == (False, None, T0 + 2 * HOUR)
 
 
+async def test_a_message_sent_again_under_the_sellers_own_id_gets_the_first_answer_and_is_sent_once(
+    world: World,
+) -> None:
+    order_id = await world.order(at=T0)
+    question = await world.message(order_id, T0 + HOUR)
+    reply = {"text": "It ships today.", "at": (T0 + 3 * HOUR).isoformat(), "message_id": "my-reply-1"}
+    first = ok(await world.http.post(f"/v1/messages/{question}/reply", json=reply))
+    later = {**reply, "at": (T0 + 9 * HOUR).isoformat()}
+    again = ok(await world.http.post(f"/v1/messages/{question}/reply", json=later))
+    assert first == again == {"message_id": "my-reply-1", "delivered": True, "rules": [], "minutes_to_reply": 120,
+                              "on_time": True}
+    spam = {"text": "Leave us a 5-star review and we refund 10%!", "at": (T0 + DAY).isoformat(), "message_id": "n-1"}
+    blocked = [await world.http.post(f"/v1/orders/{order_id}/messages", json=spam) for _ in range(2)]
+    assert [b.status_code for b in blocked] == [422, 422]
+    assert blocked[0].json() == blocked[1].json() and blocked[0].json()["message_id"] == "n-1"
+    staged = await world.runtime.context.pool.fetch(
+        "SELECT event_type FROM outbox WHERE key = $1 AND event_type LIKE 'sellerflow.message.%'", world.seller)
+    assert sorted(row["event_type"] for row in staged) == [  # each sent once
+        "sellerflow.message.blocked.v1", "sellerflow.message.received.v1", "sellerflow.message.replied.v1"]
+    reused = await world.http.post(f"/v1/orders/{order_id}/messages", json={**spam, "message_id": "my-reply-1"})
+    assert reused.status_code == 422 and "used for another message" in reused.text
+
+
 async def test_a_blocked_seller_message_is_not_delivered_and_raises_policy_violations(world: World) -> None:
     order_id = await world.order(at=T0)
     message_id = await world.message(order_id, T0 + HOUR)
