@@ -319,7 +319,8 @@ class Simulation:
                         ) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             response = await self.command(self.doors.call(
-                "aftersales", "POST", f"/v1/orders/{order_id}/messages", json={"text": text, "at": at.isoformat()},
+                "aftersales", "POST", f"/v1/orders/{order_id}/messages",
+                json={"text": text, "at": at.isoformat(), "message_id": f"sm-{order_id}"},
                 token=seller.token, ok=(200, 201, 422)))
             if response is not None and response.status_code == 422:
                 self.stats.blocked_messages += 1
@@ -380,8 +381,9 @@ class Simulation:
         message_id = message["message_id"]
         at = datetime.fromisoformat(message["received_at"]) + b.reply_delay(self.seed, seller.profile, message_id)
         text = b.rng_for(self.seed, "replytext", message_id).choice(b.SELLER_REPLIES)
-        self.at(at, "seller replies", self._post(seller, "aftersales", f"/v1/messages/{message_id}/reply",
-                                                 {"text": text, "at": at.isoformat()}), message_id)
+        # The seller's own message ids: a replay gives its messages, and the violations they raise, the same ids.
+        self.at(at, "seller replies", self._post(seller, "aftersales", f"/v1/messages/{message_id}/reply", {
+            "text": text, "at": at.isoformat(), "message_id": f"re-{message_id}"}), message_id)
 
     def _plan_return(self, seller: SimSeller, item: dict[str, Any]) -> None:
         return_id = item["return_id"]
