@@ -152,15 +152,8 @@ class Simulation:
         timed = self.stats.timed
         for day in range(1, self.days + 1):
             end = now + STEP
-            # The sellers' accounts as the last tick left them, then the day's orders: the platform
-            # works on them while the sellers look at how yesterday ended (`observe` leaves out
-            # whatever is dated `now` or later, so the overlap changes no plan).
-            with timed("sellers look"):
-                accounts = await self.accounts()
             with timed("buyers order"):
-                await self.buyers_order(now, end, accounts)
-            with timed("sellers look"):
-                await self.observe(now, accounts)
+                await self.buyers_order(now, end)
             with timed("due actions"):
                 await self.run_due(end)
             with timed("publish"):
@@ -171,6 +164,8 @@ class Simulation:
                 await self.doors.wait_idle()
                 await self.doors.tick(end)
                 await self.doors.wait_idle()
+            with timed("sellers look"):
+                await self.observe(end)
             if on_day is not None:
                 await on_day(day, self)
             now = end
@@ -197,10 +192,8 @@ class Simulation:
         await self.doors.wait_idle()
 
     # --- buyers -----------------------------------------------------------------------------------
-    async def buyers_order(self, start: datetime, end: datetime, accounts: dict[str, dict[str, Any]]) -> None:
+    async def buyers_order(self, start: datetime, end: datetime) -> None:
         for seller in self.sellers:
-            if seller.seller_id in accounts:
-                seller.status = accounts[seller.seller_id]["status"]
             if seller.status not in SELLING:
                 continue
             drafts = b.draw_orders(self.seed, seller, start, end, merchant_allowed=seller.status != "restricted")
@@ -219,9 +212,10 @@ class Simulation:
                                                        source=source)])
 
     # --- looking at the platform, once a day ------------------------------------------------------
-    async def observe(self, now: datetime, accounts: dict[str, dict[str, Any]]) -> None:
+    async def observe(self, now: datetime) -> None:
         """Read every seller's view concurrently, then plan in seller order: plans do not depend on timing."""
         sellers = [s for s in self.sellers if s.token is not None]
+        accounts = await self.accounts()
         snapshots = await gather_bounded([self.snapshot(s, now) for s in sellers])
         for seller, snapshot in zip(sellers, snapshots, strict=True):
             self.plan(seller, {**snapshot, "account": accounts[seller.seller_id]}, now)
@@ -236,17 +230,14 @@ class Simulation:
                 return found
 
     async def snapshot(self, seller: SimSeller, now: datetime) -> dict[str, Any]:
-        """What the seller sees of the platform as it was at `now`: today's orders, which the platform may be
-        taking in meanwhile, are left for tomorrow's look."""
         get, token = self.doors.get, seller.token
         # What the warehouse shipped lately (a marketplace order ships on a tick, the day after it was
         # confirmed): two days back covers it, and a parcel already on its way is not planned twice.
         recent = await get("fulfillment", "/v1/shipments", token=token, params={
             "channel": "marketplace", "shipped_since": (now - timedelta(days=2)).isoformat(), "limit": 1000})
         work = await get("aftersales", "/v1/work", token=token, params={"limit": 500})
-        unshipped = await get("order", "/v1/orders", token=token, params={"status": "unshipped", "limit": 500})
         return {
-            "unshipped": [o for o in unshipped if datetime.fromisoformat(o["purchased_at"]) < now],
+            "unshipped": await get("order", "/v1/orders", token=token, params={"status": "unshipped", "limit": 500}),
             "marketplace": recent,
             "messages": work["messages_due"],
             "returns": work["returns_awaiting"],
