@@ -6,6 +6,7 @@ Buyer personal data never reaches a log line, a span attribute or a metric label
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import logging
 import sys
@@ -124,7 +125,10 @@ def setup_tracing(service: str, *, otlp_endpoint: str | None, sample_ratio: floa
     return provider
 
 
+@functools.cache
 def tracer() -> trace.Tracer:
+    """One tracer per process (asked for per message, `get_tracer` would build a new one each time; one
+    made before the provider is set is a proxy that finds the provider once it is)."""
     return trace.get_tracer(TRACER_NAME)
 
 
