@@ -39,14 +39,16 @@ class Profile:
         return replace(EXCELLENT, name=self.name, orders_per_day=self.orders_per_day)
 
 
-EXCELLENT = Profile("excellent")
-AVERAGE = Profile("average", ship_late=0.002, reply_late=0.03, return_late=0.02, invalid_tracking=0.002,
-                  negative_feedback=0.002, chargeback=0.0002)
+# Sellers differ in size. Those whose fault shows in a short window need the volume for it: the
+# 7-day cancel rate and the 10-day late shipment rate count from 25 orders on (domain.md section 6).
+EXCELLENT = Profile("excellent", orders_per_day=4.0)
+AVERAGE = Profile("average", orders_per_day=3.5, ship_late=0.002, reply_late=0.03, return_late=0.02,
+                  invalid_tracking=0.002, negative_feedback=0.002, chargeback=0.0002)
 SLOW_SHIPPER = Profile("slow shipper", ship_late=0.3, reply_late=0.03)
 CANCELLER = Profile("canceller", orders_per_day=6.0, cancel=0.12)
-BAD_TRACKER = Profile("bad tracker", invalid_tracking=0.15, no_scan=0.08)
+BAD_TRACKER = Profile("bad tracker", orders_per_day=4.0, invalid_tracking=0.15, no_scan=0.08)
 CARELESS_SUPPORT = Profile("careless support", reply_late=0.6, return_late=0.6, return_request=0.08, message=0.25)
-SPAMMER = Profile("spammer", spam=0.3)
+SPAMMER = Profile("spammer", orders_per_day=3.0, spam=0.3)
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (EXCELLENT, AVERAGE, SLOW_SHIPPER, CANCELLER, BAD_TRACKER,
                                                      CARELESS_SUPPORT, SPAMMER)}
