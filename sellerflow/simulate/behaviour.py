@@ -113,10 +113,8 @@ def plan_shipping(seed: int, profile: Profile, order_id: str, seen_at: datetime,
     late = rng.random() < profile.ship_late
     if late:
         at = ship_by + timedelta(hours=rng.uniform(6, 60))
-    else:  # some time before ship-by; right away when the order came in just before its ship-by
-        latest = ship_by - timedelta(hours=1)
-        if latest < seen_at + timedelta(minutes=30):
-            latest = max(min(seen_at + timedelta(minutes=30), ship_by), seen_at + timedelta(minutes=1))
+    else:  # some time before ship-by; right away when the order came in just before its ship-by ("by" is on time)
+        latest = ship_by - timedelta(hours=1) if ship_by - seen_at > timedelta(minutes=90) else max(ship_by, seen_at)
         at = seen_at + (latest - seen_at) * rng.uniform(0.1, 0.9)
     carrier = rng.choice(["ups", "ups", "fedex", "dhl"])
     number = tracking_number(rng, carrier)

@@ -42,8 +42,9 @@ class Profile:
 # Sellers differ in size. Those whose fault shows in a short window need the volume for it: the
 # 7-day cancel rate and the 10-day late shipment rate count from 25 orders on (domain.md section 6).
 EXCELLENT = Profile("excellent", orders_per_day=4.0)
-AVERAGE = Profile("average", orders_per_day=3.5, ship_late=0.002, reply_late=0.03, return_late=0.02,
-                  invalid_tracking=0.002, negative_feedback=0.002, chargeback=0.0002)
+# An average seller is slower to answer than an excellent one and mistypes a tracking number now and then;
+# nothing that restricts (one late shipment in a 25-order window is already a 4% breach).
+AVERAGE = Profile("average", orders_per_day=3.5, reply_late=0.03, return_late=0.02, invalid_tracking=0.002)
 SLOW_SHIPPER = Profile("slow shipper", ship_late=0.3, reply_late=0.03)
 CANCELLER = Profile("canceller", orders_per_day=6.0, cancel=0.12)
 BAD_TRACKER = Profile("bad tracker", orders_per_day=4.0, invalid_tracking=0.15, no_scan=0.08)

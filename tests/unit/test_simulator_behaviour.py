@@ -15,6 +15,8 @@ def test_an_on_time_seller_ships_before_ship_by_even_when_the_order_is_due_right
         plan = b.plan_shipping(7, EXCELLENT, f"O-{n}", SEEN, SEEN + due_in)
         assert SEEN < plan.at < SEEN + due_in, (due_in, plan.at)
         assert not plan.late and not plan.cancel
+    due_as_it_looks = b.plan_shipping(7, EXCELLENT, "O-now", SEEN, SEEN)  # bought at the very start of the day
+    assert due_as_it_looks.at == SEEN  # confirmed by ship-by: on time
 
 
 def test_a_slow_shipper_ships_after_ship_by_at_its_rate_and_the_same_seed_draws_the_same_plans() -> None:
