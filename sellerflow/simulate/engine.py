@@ -97,7 +97,6 @@ class Simulation:
         self._queue: list[_Action] = []
         self._seq = itertools.count()
         self._planned: set[str] = set()  # entity ids already planned: orders, shipments, messages ...
-        self._shipments: dict[str, b.ShipPlan] = {}
         self._drafts: dict[str, b.OrderDraft] = {}
 
     # --- scheduling -------------------------------------------------------------------------------
@@ -106,10 +105,10 @@ class Simulation:
         heapq.heappush(self._queue, _Action(moment, next(self._seq), label, run, entity, shipment))
 
     async def run_due(self, end: datetime) -> None:
-        """Every action due before `end`: first each seller's shipments, confirmed in bulk; then the
-        rest, one entity's in time order, different entities concurrently (they do not touch each
-        other, so the outcome does not depend on the interleaving). A shipment is the first thing
-        that happens to its order: what follows it is planned once it is confirmed."""
+        """Every action due before `end`: each seller's shipments confirmed in bulk, and the rest one
+        entity's in time order; different entities concurrently (they do not touch each other, so the
+        outcome does not depend on the interleaving). A shipment is the first thing that happens to
+        its order: what follows it is planned once it is confirmed, for a later call."""
         chains: dict[str, list[_Action]] = {}
         shipments: dict[str, list[_Shipment]] = {}
         while self._queue and self._queue[0].at < end:
@@ -118,15 +117,18 @@ class Simulation:
                 shipments.setdefault(action.shipment.seller.seller_id, []).append(action.shipment)
             else:
                 chains.setdefault(action.entity or f"#{action.seq}", []).append(action)
-        with self.stats.timed("sellers ship"):
-            await gather_bounded([self._confirm(due) for due in shipments.values()])
-
         async def chain(actions: list[_Action]) -> None:
             for action in actions:
                 with self.stats.timed(action.label):
                     await action.run()
 
-        await gather_bounded([chain(actions) for actions in chains.values()], limit=16)
+        async def ship(due: list[_Shipment]) -> None:
+            with self.stats.timed("sellers ship"):
+                await self._confirm(due)
+
+        # The shipments and the other entities' actions do not touch each other: all side by side.
+        await gather_bounded([*(ship(due) for due in shipments.values()),
+                              *(chain(actions) for actions in chains.values())], limit=24)
 
     def once(self, key: str) -> bool:
         if key in self._planned:
