@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,8 +25,15 @@ class SellerOutcome:
     status: str
     rating: int | None
     band: str | None
-    breaches: tuple[str, ...]
+    breaches: tuple[str, ...]  # in breach at the end
     scorecard: Mapping[str, Any]
+    health: Mapping[str, Any]  # the rating's ledger, with every closed and resolved violation of the run
+
+    @property
+    def breached(self) -> tuple[str, ...]:
+        """Every rate metric the seller was in breach of at some time: open, closed or resolved violations."""
+        lines = [*self.health.get("ledger", []), *self.health.get("history", [])]
+        return tuple(sorted({line["metric"] for line in lines if line.get("metric")}))
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,7 @@ class Outcome:
         """What the run decided, without the wall-clock figures: equal for two runs of one seed."""
         return {"stats": dict(self.stats), "sellers": {
             s.seller_id: {"profile": s.profile, "fraudulent": s.fraudulent, "status": s.status, "rating": s.rating,
-                          "band": s.band, "breaches": list(s.breaches), "scorecard": s.scorecard}
+                          "band": s.band, "breaches": list(s.breaches), "scorecard": s.scorecard, "health": s.health}
             for s in self.sellers}}
 
 
@@ -75,10 +82,10 @@ async def collect(doors: Doors, simulation: Simulation) -> tuple[SellerOutcome, 
         account = await doors.call("listing", "GET", f"/v1/sellers/{seller.seller_id}", ok=(200, 404))
         status = account.json()["status"] if account.status_code == 200 else "unregistered"
         card = await doors.get("metrics", f"/v1/sellers/{seller.seller_id}/scorecard")
-        health = card.get("health") or {}
+        health = await doors.get("metrics", f"/v1/sellers/{seller.seller_id}/health")
         breaches = tuple(sorted({m["name"] for m in card.get("metrics", []) if m.get("breach")}))
         return SellerOutcome(seller.seller_id, seller.profile.name, seller.fraudulent, status,
-                             health.get("rating"), health.get("band"), breaches, card)
+                             health.get("rating"), health.get("band"), breaches, card, health)
 
     return tuple(await gather_bounded([one(s) for s in simulation.sellers]))
 
@@ -107,15 +114,26 @@ class Progress:
         print(file=sys.stderr)
 
 
+#: Short names of the rate metrics, for the table.
+SHORT = {"order_defect_rate": "ODR", "pre_fulfillment_cancel_rate": "cancel", "late_shipment_rate": "late",
+         "valid_tracking_rate": "tracking", "on_time_delivery_rate": "on-time", "response_within_24h": "reply",
+         "return_dissatisfaction_rate": "returns"}
+
+
 def print_outcome(outcome: Outcome) -> None:
-    header = f"{'seller':<7}{'profile':<18}{'status':<13}{'rating':>7}  {'band':<9}metrics in breach"
+    def names(metrics: Iterable[str]) -> str:
+        return ", ".join(SHORT.get(m, m) for m in metrics) or "-"
+
+    header = f"{'seller':<7}{'profile':<18}{'status':<12}{'rating':>6}  {'band':<9}{'in breach now':<22}earlier"
     print(header)
-    print("-" * (len(header) + 30))
+    print("-" * (len(header) + 20))
     for s in outcome.sellers:
         profile = "fraudulent" if s.fraudulent else s.profile
         rating = "-" if s.rating is None else str(s.rating)
-        breaches = ", ".join(s.breaches) or "-"
-        print(f"{s.seller_id:<7}{profile:<18}{s.status:<13}{rating:>7}  {s.band or '-':<9}{breaches}")
+        earlier = [m for m in s.breached if m not in s.breaches]
+        print(f"{s.seller_id:<7}{profile:<18}{s.status:<12}{rating:>6}  {s.band or '-':<9}{names(s.breaches):<22}"
+              f"{names(earlier)}")
+    print("metrics: " + ", ".join(f"{short} = {name}" for name, short in SHORT.items()))
     st = outcome.stats
     print(f"\n{st['orders']} orders, {st['shipped']} shipped by sellers, {st['cancelled']} cancelled by sellers, "
           f"{st['blocked_messages']} messages blocked, {st['appeals']} appeals; {outcome.events} events applied "

@@ -77,16 +77,17 @@ async def test_thirty_days_of_a_small_marketplace_end_as_its_sellers_deserve_and
     for seller_id in by_profile["excellent"]:
         assert sellers[seller_id].band == "healthy", sellers[seller_id]
         assert sellers[seller_id].status == "active"
-        assert not sellers[seller_id].breaches
+        assert not sellers[seller_id].breached  # not even for a day
+        assert not enforcements[seller_id]  # never warned, restricted or suspended
     for seller_id in by_profile["slow shipper"]:
+        assert "late_shipment_rate" in sellers[seller_id].breached, f"{seller_id} never breached late shipment"
         assert _applied(enforcements[seller_id], "restrict"), f"{seller_id} was never restricted"
     for seller_id in by_profile["canceller"]:
-        card = sellers[seller_id].scorecard
-        cancel = [m for m in card["metrics"] if m["name"] == "pre_fulfillment_cancel_rate"]
-        assert _applied(enforcements[seller_id], "restrict") or any(m["breach"] for m in cancel)
+        assert "pre_fulfillment_cancel_rate" in sellers[seller_id].breached, f"{seller_id} never breached cancels"
     for seller_id in by_profile["spammer"]:
-        ledger = sellers[seller_id].scorecard["health"]["ledger"] + sellers[seller_id].scorecard["health"]["history"]
-        assert any(line["category"] in ("messaging", "review") for line in ledger), "spam raised no violation"
+        health = sellers[seller_id].health
+        assert any(line["category"] in ("messaging", "review") for line in health["ledger"] + health["history"]), \
+            "spam raised no violation"
     assert outcome.stats["blocked_messages"] > 0
     # Every restricted seller appealed with a plan of action and the operator accepted it, which
     # reinstated the account; a seller that then behaves is not restricted again for the defects its
