@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-SELLERS ?= 12
-DAYS    ?= 60
+SELLERS ?= 50
+DAYS    ?= 90
 
 ## A simulated marketplace on the embedded default: sellers of every profile, buyers, carriers,
 ## operators; every seller's outcome as a table, then the dashboard until Ctrl-C.
