@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import asyncpg
 
@@ -82,6 +82,10 @@ class AftersalesConsumer:
 
     policy: AftersalesPolicy
     group: str  # the consumer group, named in dead letters
+
+    #: What this service applies; the consumer skips other types (no parse, no inbox row).
+    handled_types: ClassVar[frozenset[str]] = frozenset({
+        *(fact.EVENT_TYPE for fact in ORDER_FACTS), *INGRESS, ClockTicked.EVENT_TYPE, OrderPiiErased.EVENT_TYPE})
 
     async def __call__(self, conn: asyncpg.Connection, batch: Sequence[Incoming]) -> None:
         facts = [item.event for item in batch if isinstance(item.event.data, ORDER_FACTS)]
