@@ -41,14 +41,15 @@ class Profile:
 
 # Sellers differ in size. Those whose fault shows in a short window need the volume for it: the
 # 7-day cancel rate and the 10-day late shipment rate count from 25 orders on (domain.md section 6).
-EXCELLENT = Profile("excellent", orders_per_day=4.0)
+EXCELLENT = Profile("excellent", orders_per_day=3.5)
 # An average seller is slower to answer than an excellent one and mistypes a tracking number now and then;
 # nothing that restricts (one late shipment in a 25-order window is already a 4% breach).
-AVERAGE = Profile("average", orders_per_day=3.5, reply_late=0.03, return_late=0.02, invalid_tracking=0.002)
-SLOW_SHIPPER = Profile("slow shipper", ship_late=0.3, reply_late=0.03)
+AVERAGE = Profile("average", orders_per_day=3.0, reply_late=0.03, return_late=0.02, invalid_tracking=0.002)
+SLOW_SHIPPER = Profile("slow shipper", orders_per_day=4.0, ship_late=0.3, reply_late=0.03)
 CANCELLER = Profile("canceller", orders_per_day=6.0, cancel=0.12)
-BAD_TRACKER = Profile("bad tracker", orders_per_day=4.0, invalid_tracking=0.15, no_scan=0.08)
-CARELESS_SUPPORT = Profile("careless support", reply_late=0.6, return_late=0.6, return_request=0.08, message=0.25)
+BAD_TRACKER = Profile("bad tracker", orders_per_day=3.5, invalid_tracking=0.15, no_scan=0.08)
+CARELESS_SUPPORT = Profile("careless support", orders_per_day=4.0, reply_late=0.6, return_late=0.6,
+                           return_request=0.08, message=0.25)
 SPAMMER = Profile("spammer", orders_per_day=3.0, spam=0.3)
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (EXCELLENT, AVERAGE, SLOW_SHIPPER, CANCELLER, BAD_TRACKER,
