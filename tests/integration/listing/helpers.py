@@ -20,6 +20,12 @@ from tests.support.factories import T0, unique
 from tests.support.kafka import eventually, read_topic
 from tests.support.platform import client
 
+#: Stock event types, as the tests look for them on listing.events.
+RESERVED = "sellerflow.inventory.reserved.v1"
+FAILED = "sellerflow.inventory.reservation_failed.v1"
+RELEASED = "sellerflow.inventory.released.v1"
+ADJUSTED = "sellerflow.inventory.adjusted.v1"
+
 AT = T0.isoformat()
 IBAN = "DE89370400440532013000"
 

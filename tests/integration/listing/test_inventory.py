@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,8 +13,11 @@ from services.listing import inventory_service
 from shared.events import new_event, topics
 from shared.events.common import EnforcementAction
 from shared.runtime import ServiceRuntime
-from shared.settings import Settings
 from tests.integration.listing.helpers import (
+    ADJUSTED,
+    FAILED,
+    RELEASED,
+    RESERVED,
     enforcement,
     new_listing,
     new_seller,
@@ -27,20 +29,10 @@ from tests.integration.listing.helpers import (
 )
 from tests.support.factories import unique
 from tests.support.kafka import eventually, publish_events, read_topic
-from tests.support.platform import client, running
+from tests.support.platform import client
 
 pytestmark = pytest.mark.integration
 
-RESERVED = "sellerflow.inventory.reserved.v1"
-FAILED = "sellerflow.inventory.reservation_failed.v1"
-RELEASED = "sellerflow.inventory.released.v1"
-ADJUSTED = "sellerflow.inventory.adjusted.v1"
-
-
-@pytest.fixture(scope="module")
-async def listing(module_settings: Settings) -> AsyncIterator[ServiceRuntime]:
-    async with running(module_settings, ["listing"]) as services:
-        yield services["listing"]
 
 
 async def settled(runtime: ServiceRuntime, seller_id: str, orders: int) -> None:

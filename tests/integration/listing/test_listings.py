@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -10,8 +9,8 @@ import pytest
 from shared.clock import tick
 from shared.events import topics
 from shared.runtime import ServiceRuntime
-from shared.settings import Settings
 from tests.integration.listing.helpers import (
+    ADJUSTED,
     gtin,
     listing_body,
     new_listing,
@@ -22,21 +21,14 @@ from tests.integration.listing.helpers import (
 )
 from tests.support.factories import T0
 from tests.support.kafka import eventually, publish_events
-from tests.support.platform import client, running
+from tests.support.platform import client
 
 pytestmark = pytest.mark.integration
 
 CREATED = "sellerflow.listing.created.v1"
 UPDATED = "sellerflow.listing.updated.v1"
 STATUS_CHANGED = "sellerflow.listing.status_changed.v1"
-ADJUSTED = "sellerflow.inventory.adjusted.v1"
 VIOLATION = "sellerflow.policy.violation.v1"
-
-
-@pytest.fixture(scope="module")
-async def listing(module_settings: Settings) -> AsyncIterator[ServiceRuntime]:
-    async with running(module_settings, ["listing"]) as services:
-        yield services["listing"]
 
 
 async def test_a_listing_that_breaks_rules_is_rejected_naming_each_and_l3_l4_l7_are_violations(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -11,7 +10,6 @@ import pytest
 from shared.events import topics
 from shared.events.common import EnforcementAction
 from shared.runtime import ServiceRuntime
-from shared.settings import Settings
 from tests.integration.listing.helpers import (
     IBAN,
     enforcement,
@@ -25,7 +23,7 @@ from tests.integration.listing.helpers import (
     token_of,
 )
 from tests.support.kafka import eventually, publish_events
-from tests.support.platform import client, running
+from tests.support.platform import client
 
 pytestmark = pytest.mark.integration
 
@@ -36,12 +34,6 @@ STATUS_CHANGED = "sellerflow.seller.status_changed.v1"
 LISTING_STATUS_CHANGED = "sellerflow.listing.status_changed.v1"
 PLAN = {"root_cause": "Carrier missed pickups", "actions": ["Second carrier contracted"],
         "prevention": "Daily pickup check", "violation_ids": ["V-1"], "at": "2026-03-03T09:00:00Z"}
-
-
-@pytest.fixture(scope="module")
-async def listing(module_settings: Settings) -> AsyncIterator[ServiceRuntime]:
-    async with running(module_settings, ["listing"]) as services:
-        yield services["listing"]
 
 
 async def register(runtime: ServiceRuntime, body: dict[str, Any]) -> dict[str, Any]:

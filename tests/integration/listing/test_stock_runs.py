@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -17,8 +17,11 @@ from shared.messaging import outbox
 from shared.messaging.consumer import BatchProcessor, Incoming, Record
 from shared.messaging.dead_letters import H_ERROR_MESSAGE
 from shared.runtime import ServiceRuntime
-from shared.settings import Settings
 from tests.integration.listing.helpers import (
+    ADJUSTED,
+    FAILED,
+    RELEASED,
+    RESERVED,
     new_listing,
     new_seller,
     order_cancelled,
@@ -27,20 +30,9 @@ from tests.integration.listing.helpers import (
     shipment_confirmed,
 )
 from tests.support.factories import unique
-from tests.support.platform import running
 
 pytestmark = pytest.mark.integration
 
-RESERVED = "sellerflow.inventory.reserved.v1"
-FAILED = "sellerflow.inventory.reservation_failed.v1"
-RELEASED = "sellerflow.inventory.released.v1"
-ADJUSTED = "sellerflow.inventory.adjusted.v1"
-
-
-@pytest.fixture(scope="module")
-async def listing(module_settings: Settings) -> AsyncIterator[ServiceRuntime]:
-    async with running(module_settings, ["listing"]) as services:
-        yield services["listing"]
 
 
 def incoming(events: Sequence[Event[Any]]) -> list[Incoming]:
