@@ -251,10 +251,10 @@ class Simulation:
                                        datetime.fromisoformat(order["ship_by"]))
                 self._plan_shipping(seller, order, plan)
         for shipment in snapshot["marketplace"]:
-            if self.once(f"journey/{shipment['order_id']}"):
+            draft = self._drafts.get(shipment["order_id"])  # None: an order this run did not place
+            if draft is not None and self.once(f"journey/{shipment['order_id']}"):
                 plan = b.ShipPlan(False, datetime.fromisoformat(shipment["shipped_at"]), shipment["carrier"],
                                   shipment["tracking_number"], True)
-                draft = self._drafts[shipment["order_id"]]
                 self._start_journey(seller, draft.as_order(deliver_by=shipment["deliver_by"]), plan)
         for message in snapshot["messages"]:
             if self.once(f"reply/{message['message_id']}"):
