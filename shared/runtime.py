@@ -205,7 +205,7 @@ def create_http_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = True) -
         checks = await runtime.readiness()
         ok = checks.get("started") is True and checks.get("database") is True and checks.get("broker") is True \
             and not checks.get("pending_migrations")
-        return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
+        return JSONResponse({"ready": ok, "service": spec.name, **checks}, status_code=200 if ok else 503)
 
     @app.get("/ops/progress", tags=["operations"], summary="Consumer lag, batches in flight, unsent outbox rows")
     async def progress() -> dict[str, Any]:

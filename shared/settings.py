@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +19,13 @@ DEFAULT_PORTS: dict[str, int] = {
 
 #: Only ever used by the embedded default and tests; a real deployment sets AUTH_SECRET.
 DEVELOPMENT_AUTH_SECRET = "sellerflow-development-secret-change-me"
+
+#: A TCP port a service listens on.
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class StartupError(RuntimeError):
+    """A problem the operator fixes from one line of text (a setting, a busy port): no traceback."""
 
 
 class Settings(BaseSettings):
@@ -41,6 +48,13 @@ class Settings(BaseSettings):
     topic_prefix: str = Field(default="", pattern=r"^[a-z0-9._-]*$")
 
     service_port: int | None = Field(default=None, ge=0, le=65535)
+    #: One port per service for `sellerflow up`, `simulate` and `demo` (which start all five); each
+    #: wins over SERVICE_PORT.
+    service_port_listing: Port | None = None
+    service_port_order: Port | None = None
+    service_port_fulfillment: Port | None = None
+    service_port_aftersales: Port | None = None
+    service_port_metrics: Port | None = None
     service_host: str = "0.0.0.0"
     auth_secret: SecretStr = SecretStr(DEVELOPMENT_AUTH_SECRET)
 
@@ -59,6 +73,9 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=1000, ge=1, le=50_000)
 
     data_dir: str = ".sellerflow"
+    #: The embedded PostgreSQL with fsync and synchronous commit (design.md section 6). Only the test
+    #: suite turns it off, for speed: a crash may then lose acknowledged messages.
+    embedded_durable: bool = True
 
     @property
     def embedded(self) -> bool:
@@ -66,7 +83,17 @@ class Settings(BaseSettings):
         return self.kafka_bootstrap_servers is None and self.database_url is None
 
     def port_for(self, service: str) -> int:
+        """SERVICE_PORT_<NAME>, else SERVICE_PORT, else the service's default port."""
+        own: int | None = getattr(self, f"service_port_{service}")
+        if own is not None:
+            return own
         return self.service_port if self.service_port is not None else DEFAULT_PORTS[service]
+
+    def port_variable(self, service: str) -> str:
+        """The variable that sets (or would set) the service's port: what to change when it is busy."""
+        if getattr(self, f"service_port_{service}") is None and self.service_port is not None:
+            return "SERVICE_PORT"
+        return f"SERVICE_PORT_{service.upper()}"
 
     def schema_for(self, service: str) -> str:
         return f"{self.db_schema_prefix}{service}"
@@ -80,10 +107,12 @@ class Settings(BaseSettings):
 
     def require_infrastructure(self) -> tuple[str, str]:
         if not self.kafka_bootstrap_servers or self.database_url is None:
-            raise RuntimeError(
-                "KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL must both be set "
-                "(or neither, for the embedded default started by `sellerflow up` / `sellerflow infra`)"
-            )
+            given, missing = (("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS") if self.database_url is not None
+                              else ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL"))
+            if self.embedded:
+                raise StartupError("set KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL (`sellerflow infra` prints them "
+                                   "for the embedded default)")
+            raise StartupError(f"{given} is set but {missing} is not")
         return self.kafka_bootstrap_servers, self.database_url.get_secret_value()
 
 
