@@ -76,8 +76,9 @@ class Settings(BaseSettings):
     broker_check_seconds: float = Field(default=2.0, gt=0)
 
     data_dir: str = ".sellerflow"
-    #: The embedded PostgreSQL with fsync and synchronous commit (design.md section 6). Only the test
-    #: suite turns it off, for speed: a crash may then lose acknowledged messages.
+    #: The embedded PostgreSQL with fsync, synchronous commit and full-page writes (design.md section 6).
+    #: Only the test suite turns it off, for speed: without fsync a machine crash may lose acknowledged
+    #: messages (a crashed process still loses nothing: synchronous commit stays on).
     embedded_durable: bool = True
 
     @property

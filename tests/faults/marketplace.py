@@ -19,6 +19,7 @@ from typing import Any
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from shared.clock import tick
 from shared.events import Event, topics
@@ -38,7 +39,8 @@ class Shop:
     """A verified seller with one merchant listing, and every order sent to it (order id -> units).
 
     While `in_doubt` is set (the broker itself is being lost), what is sent may be lost with the broker
-    after it acknowledged it: those orders are kept apart, and only checked never to be doubled.
+    after it acknowledged it; a batch the broker refused may have been taken in part. Those orders are
+    kept apart, and only checked never to be doubled.
     """
 
     settings: Settings
@@ -74,10 +76,8 @@ class Shop:
             doubtful = self.in_doubt
             try:
                 await publish_events(self.settings, topics.INGRESS_ORDERS, batch)
-            except Exception:
-                if not doubtful:
-                    raise
-                self.doubtful.update(units)  # perhaps acknowledged in part before the broker went
+            except KafkaError:  # refused (a broker just restarted says so): perhaps acknowledged in part
+                self.doubtful.update(units)
                 continue
             (self.doubtful if doubtful or self.in_doubt else self.sent).update(units)
 

@@ -26,10 +26,9 @@ async def test_the_order_service_killed_mid_batch_loses_and_doubles_nothing(
     await asyncio.sleep(1.0)  # batches in flight through order and listing
     services.kill("order")
     await asyncio.sleep(1.0)  # orders keep arriving while it is down
-    await asyncio.to_thread(services.start, ["order"])
-    await asyncio.sleep(1.0)
     stop.set()
     await load
+    await asyncio.to_thread(services.start, ["order"])
     await shop.send(50)
 
     await assert_nothing_lost_or_doubled(shop, dsn, metrics)
