@@ -160,11 +160,11 @@ def _header_attributes(headers: Headers) -> dict[str, str]:
         else:
             continue  # other headers (traceparent, our own) are the transport's, not the event's
         header = f"header {printable(name)}"
-        if attribute in attributes:
-            raise InvalidEvent(f"binary mode: {header} appears more than once")
         if attribute in ("data", "datacontenttype") and lowered != _CONTENT_TYPE:
             raise InvalidEvent(f"binary mode: {header} is not allowed: the data is the message value and its "
                                "media type the `content-type` header")
+        if attribute in attributes:
+            raise InvalidEvent(f"binary mode: {header} appears more than once")
         if not valid_attribute_name(attribute):
             raise InvalidEvent(f"binary mode: {header}: {printable(attribute)} {ATTRIBUTE_NAME_RULE}")
         if raw is None:
