@@ -56,6 +56,10 @@ _STRUCTURED_JSON: Final = "application/cloudevents+json"
 _KEY_RULE: Final = "the key must be the seller id, so one seller's events stay in order"
 
 
+#: Attribute names that need no check (ours, and the extensions integrators send most).
+_KNOWN_NAMES: Final = frozenset(EventAttributes.model_fields) | {"traceparent", "tracestate", "partitionkey"}
+
+
 class ContentMode(StrEnum):
     STRUCTURED = "structured"
     BINARY = "binary"
@@ -157,23 +161,26 @@ def _header_attributes(headers: Headers) -> dict[str, str]:
             attribute = "datacontenttype"
         elif lowered.startswith(_CE_PREFIX):
             attribute = lowered.removeprefix(_CE_PREFIX)
+            if attribute in ("data", "datacontenttype"):
+                raise _bad_header(name, "is not allowed: the data is the message value and its media type "
+                                        "the `content-type` header")
+            if attribute not in _KNOWN_NAMES and not valid_attribute_name(attribute):
+                raise _bad_header(name, f"names {printable(attribute)}, which {ATTRIBUTE_NAME_RULE}")
         else:
             continue  # other headers (traceparent, our own) are the transport's, not the event's
-        header = f"header {printable(name)}"
-        if attribute in ("data", "datacontenttype") and lowered != _CONTENT_TYPE:
-            raise InvalidEvent(f"binary mode: {header} is not allowed: the data is the message value and its "
-                               "media type the `content-type` header")
         if attribute in attributes:
-            raise InvalidEvent(f"binary mode: {header} appears more than once")
-        if not valid_attribute_name(attribute):
-            raise InvalidEvent(f"binary mode: {header}: {printable(attribute)} {ATTRIBUTE_NAME_RULE}")
+            raise _bad_header(name, "appears more than once")
         if raw is None:
-            raise InvalidEvent(f"binary mode: {header} has no value")
+            raise _bad_header(name, "has no value")
         try:
             attributes[attribute] = raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidEvent(f"binary mode: {header} is not valid UTF-8") from None
+            raise _bad_header(name, "is not valid UTF-8") from None
     return attributes
+
+
+def _bad_header(name: str, problem: str) -> InvalidEvent:
+    return InvalidEvent(f"binary mode: header {printable(name)} {problem}")
 
 
 @functools.cache

@@ -186,7 +186,7 @@ def test_a_bad_binary_header_is_named_in_the_reason(header: str, value: bytes, e
 @pytest.mark.parametrize("headers,expected", [
     ([("ce_sellerid", b"S-1")], "header `ce_sellerid` appears more than once"),
     ([("CE_SELLERID", b"S-1")], "header `CE_SELLERID` appears more than once"),
-    ([("ce_my-ext", b"x")], "header `ce_my-ext`: `my-ext` is not a CloudEvents attribute name"),
+    ([("ce_my-ext", b"x")], "header `ce_my-ext` names `my-ext`, which is not a CloudEvents attribute name"),
     ([("ce_data", b"{}")], "header `ce_data` is not allowed: the data is the message value"),
     ([("ce_datacontenttype", b"application/json")], "header `ce_datacontenttype` is not allowed"),
     ([("ce_comexample", None)], "header `ce_comexample` has no value"),
