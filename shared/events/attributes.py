@@ -32,8 +32,12 @@ _JSON_MEDIA_TYPE: Final = re.compile(JSON_MEDIA_TYPE_PATTERN)
 JSON_MEDIA_TYPE_RULE: Final = "must be a JSON media type (application/json), with no charset other than utf-8"
 
 
+def is_json_media_type(value: str) -> bool:
+    return value == "application/json" or _JSON_MEDIA_TYPE.fullmatch(value) is not None
+
+
 def _json_media_type(value: str) -> str:
-    if value != "application/json" and not _JSON_MEDIA_TYPE.fullmatch(value):
+    if not is_json_media_type(value):
         raise ValueError(JSON_MEDIA_TYPE_RULE)
     return value
 

@@ -32,7 +32,9 @@ from shared.events import topics
 from shared.events.attributes import (
     ATTRIBUTE_NAME_RULE,
     EXTENSION_VALUE_RULE,
+    JSON_MEDIA_TYPE_RULE,
     Extensions,
+    is_json_media_type,
     printable,
     valid_attribute_name,
 )
@@ -136,6 +138,9 @@ def _binary(value: bytes, headers: Headers, topic: str) -> Event[Any]:
         raise InvalidEvent(f"binary mode: the message value is {len(value)} bytes, over the limit of "
                            f"{MAX_EVENT_BYTES} bytes (1 MiB)")
     attributes = _header_attributes(headers)
+    media_type = attributes.get("datacontenttype")
+    if media_type is not None and not is_json_media_type(media_type):  # say so before the value fails as JSON
+        raise InvalidEvent(f"binary mode: header `content-type` {JSON_MEDIA_TYPE_RULE}")
     event_type = attributes.get("type")
     if event_type is None:
         raise InvalidEvent("binary mode: header `ce_type` is missing")

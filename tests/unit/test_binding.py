@@ -149,8 +149,15 @@ def test_a_structured_event_without_a_content_type_header_is_read() -> None:
 def test_a_non_json_media_type_or_another_charset_is_refused(make: Any, where: str, media_type: str) -> None:
     message = make(order(), datacontenttype=media_type)
     reason = refusal(message.value, headers_of(message))
-    assert f"{where}: must be a JSON media type" in reason and "charset" in reason
+    assert f"{where}" in reason and "must be a JSON media type" in reason and "charset" in reason
     assert reason.startswith("binary mode: " if make is binary else "structured mode: ")
+
+
+def test_a_binary_record_of_plain_text_is_refused_for_its_media_type() -> None:
+    message = binary(order())
+    reason = refusal(b"hello", replaced(headers_of(message), "content-type", b"text/plain"))
+    assert reason == ("binary mode: header `content-type` must be a JSON media type (application/json), "
+                      "with no charset other than utf-8")
 
 
 @pytest.mark.parametrize("header", ["ce_id", "ce_source", "ce_type", "ce_time", "ce_sellerid", "ce_subject"])
