@@ -5,6 +5,9 @@ Each event type gets a concrete envelope class (`OrderPlacedEvent` = `Event[Orde
 `type` fixed to its wire name). `parse_event` validates a message against the tagged union of the
 types allowed on its topic in one pass of pydantic-core (no second JSON decode), so the envelope,
 the type and the payload are checked together and `event.data` is the typed payload.
+A Kafka record is read through `shared.events.binding.parse_record`, which adds the CloudEvents
+Kafka binding (binary mode, the key rule) at the public doors. Ingress envelopes (`IngressEvent`)
+also take valid extension attributes.
 """
 
 from __future__ import annotations
@@ -272,7 +275,7 @@ def type_problem(event_type: str, topic: str | None) -> str:
 
 
 def describe_problem(detail: ErrorDetails, tagged: bool) -> str:
-    """One validation problem as `where: what`, in words (never the value)."""
+    """One validation problem as `where: what`."""
     loc = detail["loc"][1:] if tagged else detail["loc"]
     error = detail.get("ctx", {}).get("error")
     if isinstance(error, InvalidAttributeName):
