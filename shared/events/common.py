@@ -104,6 +104,12 @@ LongText = Annotated[
     JsonPattern(clean_text_pattern(blank=True, surrogates=True)),
 ]
 
+#: Only the charset of free text, no length: for fields whose other limits are set where they are used.
+CleanStr = Annotated[
+    str, StringConstraints(pattern=clean_text_pattern(blank=True)),
+    JsonPattern(clean_text_pattern(blank=True, surrogates=True)),
+]
+
 #: Money amounts: a decimal string ("19.99"), at most 12 digits before the point and 2 after, never
 #: negative. No number in JSON (`1e308`, `0.1` as a float), no exponent, sign, NaN or Infinity.
 Amount = Annotated[
