@@ -4,7 +4,7 @@ metrics domain (no database): events -> item facts -> daily bucket rows -> score
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -216,9 +216,18 @@ def fold(events: Iterable[Event[Any]]) -> dict[tuple[str, str, str], facts.ItemS
     return items
 
 
-def rows(events: Iterable[Event[Any]], until: datetime, seller: str = SELLER) -> Deltas:
-    """The daily bucket rows of one seller's items, with every change up to `until`."""
-    return total(timeline(state, until)[0] for key, state in fold(events).items() if key[0] == seller)
+def hourly_ticks(until: datetime, days: int = 400) -> list[datetime]:
+    """A clock that ticks every hour on the hour, up to `until`: deadlines are judged at ticks."""
+    last = until.replace(minute=0, second=0, microsecond=0)
+    return [last - timedelta(hours=h) for h in range(days * 24, -1, -1)]
+
+
+def rows(events: Iterable[Event[Any]], until: datetime, seller: str = SELLER,
+         ticks: Sequence[datetime] | None = None) -> Deltas:
+    """The daily bucket rows of one seller's items, with every change up to `until` (hourly ticks unless given)."""
+    ticks = hourly_ticks(until) if ticks is None else ticks
+    return total(timeline(facts.judge_at_ticks(state, ticks), until)[0]
+                 for key, state in fold(events).items() if key[0] == seller)
 
 
 def sums(bucket_rows: Deltas, day: date, policy: Policy = DEFAULT_POLICY) -> dict[tuple[str, int], tuple[int, int]]:

@@ -62,9 +62,19 @@ def test_the_cancel_rate_counts_seller_and_system_cancellations_and_not_the_buye
     assert rate(card(events), keys.CANCEL, 7) == (2, 8)
 
 
-def test_the_cancel_rate_window_is_seven_days_by_order_date() -> None:
+def test_the_cancel_rate_counts_orders_by_order_date_and_cancellations_by_cancellation_date() -> None:
     day_7, day_8 = Order(purchased_at=at(-6, 0)), Order(purchased_at=at(-7, 23))
-    events = [day_7.placed(), day_8.placed(), day_7.cancelled("seller"), day_8.cancelled("seller")]
+    # day_8's order is outside the window, its cancellation (at -7 23:00 + 2 h, day -6) inside it.
+    events = [day_7.placed(), day_8.placed(), day_7.cancelled("seller"), day_8.cancelled("seller", at(-6, 1))]
+    assert rate(card(events), keys.CANCEL, 7) == (2, 1)
+    assert rate(card(events, now=at(-7, 23) + H / 2), keys.CANCEL, 7) == (0, 1)  # at the end of day -7
+
+
+def test_an_auto_cancel_at_ship_by_plus_seven_days_falls_in_the_seven_day_window() -> None:
+    # Ordered 10 days ago, ship-by 9 days ago, cancelled by the system 2 days ago: the old attribution by order
+    # date could never put it in the 7-day window; by cancellation date it is there.
+    old, recent = Order(purchased_at=at(-10)), Order(purchased_at=at(-1))
+    events = [old.placed(), old.confirmed(), recent.placed(), old.cancelled("system", at(-2, 0))]
     assert rate(card(events), keys.CANCEL, 7) == (1, 1)
 
 
@@ -122,12 +132,17 @@ def test_on_time_delivery_counts_tracked_shipments_delivered_or_past_their_promi
     assert rate(card(events), keys.ON_TIME_DELIVERY, 14) == (1, 3)
 
 
-def test_response_within_24_hours_counts_messages_whose_24_hours_are_over() -> None:
+def test_response_within_24_hours_counts_replies_at_once_and_unanswered_messages_once_their_24_hours_end() -> None:
     events = message(at(-3), reply_after=2 * H) + message(at(-3), reply_after=30 * H) + message(at(-3))
     events += message(at(-3), needs_reply=False)
-    events += message(NOW - 2 * H, reply_after=H)  # answered, but its 24 h are not over: not yet counted
-    events += message(NOW - 2 * H)
-    assert rate(card(events), keys.RESPONSE, 30) == (1, 3)
+    events += message(NOW - 2 * H, reply_after=H)  # answered within 24 h: counts at once
+    events += message(NOW - 2 * H)  # open, its 24 h not over: in neither
+    assert rate(card(events), keys.RESPONSE, 30) == (2, 4)
+
+
+def test_a_reply_at_exactly_24_hours_is_on_time_and_one_minute_later_is_late() -> None:
+    events = message(at(-3), reply_after=24 * H) + message(at(-3), reply_after=24 * H + timedelta(minutes=1))
+    assert rate(card(events), keys.RESPONSE, 30) == (1, 2)
 
 
 def test_return_dissatisfaction_counts_late_answers_and_rejections_refunded_by_a_claim() -> None:

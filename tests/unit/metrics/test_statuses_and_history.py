@@ -10,12 +10,12 @@ from decimal import Decimal
 import pytest
 
 from services.metrics import policy as keys
-from services.metrics.domain import codec
+from services.metrics.domain import codec, facts
 from services.metrics.domain.contributions import contributions, timeline
 from services.metrics.domain.scorecard import day_series, judge
 from services.metrics.policy import DEFAULT_POLICY
 from shared.events.metrics import MetricStatus, TargetKind
-from tests.unit.metrics.builders import DAY, NOW, H, Order, at, card, fold, message, rows
+from tests.unit.metrics.builders import DAY, NOW, H, Order, at, card, fold, hourly_ticks, message, rows
 
 AT_MOST, AT_LEAST = TargetKind.AT_MOST, TargetKind.AT_LEAST
 
@@ -94,7 +94,7 @@ def test_the_buckets_at_the_end_of_any_past_day_equal_the_metrics_computed_then(
         end = at(-back, 0) + DAY - timedelta(microseconds=1)
         expected: dict[tuple[str, date], tuple[int, int]] = {}
         for state in fold(events).values():
-            for item_key, value in contributions(state, end).items():
+            for item_key, value in contributions(facts.judge_at_ticks(state, hourly_ticks(NOW)), end).items():
                 old = expected.get(item_key, (0, 0))
                 expected[item_key] = (old[0] + value[0], old[1] + value[1])
         got: dict[tuple[str, date], tuple[int, int]] = {}
