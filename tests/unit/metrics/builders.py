@@ -24,7 +24,7 @@ from shared.events.aftersales import (
     ReturnRequested,
     ReviewReceived,
 )
-from shared.events.disputes import ChargebackDecided, ClaimDecided, FeedbackReceived, FeedbackRemoved
+from shared.events.disputes import ChargebackDecided, ClaimDecided, ClaimFiled, FeedbackReceived, FeedbackRemoved
 from shared.events.fulfillment import (
     ShipmentConfirmed,
     ShipmentDelivered,
@@ -143,6 +143,11 @@ class Order:
         return self._ev(FeedbackRemoved.model_validate({**self._facts(), "feedback_id": feedback_id, "stars": stars,
                                                         "left_at": left, "removed_at": when}), when)
 
+    def claim_filed(self, when: datetime, claim_id: str = "C-1") -> Event[Any]:
+        return self._ev(ClaimFiled.model_validate({
+            **self._facts(), "claim_id": claim_id, "reason": "not_received", "filed_at": when,
+            "amount": {"amount": "10.00", "currency": "USD"}}), when)
+
     def claim(self, counts: bool, when: datetime, claim_id: str = "C-1", reverses: bool = False) -> Event[Any]:
         outcome = "granted_seller_funded" if counts else "denied"
         return self._ev(ClaimDecided.model_validate({
@@ -242,9 +247,10 @@ def sums(bucket_rows: Deltas, day: date, policy: Policy = DEFAULT_POLICY) -> dic
     return out
 
 
-def card(events: Iterable[Event[Any]], now: datetime = NOW, policy: Policy = DEFAULT_POLICY) -> Scorecard:
-    """The scorecard at `now` from events alone."""
-    return scorecard(now.date(), sums(rows(list(events), now), now.date(), policy), policy)
+def card(events: Iterable[Event[Any]], now: datetime = NOW, policy: Policy = DEFAULT_POLICY,
+         ticks: Sequence[datetime] | None = None) -> Scorecard:
+    """The scorecard at `now` from events alone (the clock ticking hourly unless `ticks` are given)."""
+    return scorecard(now.date(), sums(rows(list(events), now, ticks=ticks), now.date(), policy), policy)
 
 
 def rate(scorecard_: Scorecard, key: str, days: int) -> tuple[int, int]:
