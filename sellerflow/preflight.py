@@ -31,22 +31,20 @@ def settings_errors(error: ValidationError) -> list[str]:
 
 
 def check_ports(settings: Settings, services: Sequence[str]) -> dict[str, int]:
-    """Each service's port, once every one is known to be free and no two are the same."""
-    ports: dict[str, int] = {}
-    for service in services:
-        port = settings.port_for(service)
-        variable = settings.port_variable(service)
+    """Each service's port, once no two are the same and every one is free."""
+    ports = {service: settings.port_for(service) for service in services}
+    claimed: dict[int, str] = {}
+    for service, port in ports.items():
         if port == 0:  # the operating system picks a free one
-            ports[service] = port
             continue
-        other = next((name for name, taken in ports.items() if taken == port), None)
-        if other is not None:
-            raise StartupError(f"{other} and {service} would both listen on port {port}: "
-                               f"set {variable} to another port")
-        if not port_is_free(settings.service_host, port):
+        if port in claimed:
+            raise StartupError(f"{claimed[port]} and {service} would both listen on port {port}: "
+                               f"set {settings.port_variable(service)} to another port")
+        claimed[port] = service
+    for service, port in ports.items():
+        if port and not port_is_free(settings.service_host, port):
             raise StartupError(f"port {port} for the {service} service is in use: stop what holds it, "
-                               f"or set {variable} to another port")
-        ports[service] = port
+                               f"or set {settings.port_variable(service)} to another port")
     return ports
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import IO
 
-from shared.settings import DEFAULT_PORTS, SERVICE_NAMES
+from shared.settings import DEFAULT_PORTS, SERVICE_NAMES, StartupError
 
 _STOP_GRACE_SECONDS = 20
 
@@ -40,9 +40,9 @@ class Platform:
         pending = set(self.processes)
         while pending:
             if dead := self.exited():
-                raise RuntimeError(f"services exited during start-up: {dead}")
+                raise StartupError(f"services exited during start-up (exit codes {dead}): their log says why")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"not ready after {timeout:.0f} s: {sorted(pending)}")
+                raise StartupError(f"not ready after {timeout:.0f} s: {', '.join(sorted(pending))}")
             for name in sorted(pending):
                 if self._answers_ready(name):
                     pending.discard(name)

@@ -18,6 +18,7 @@ import psutil
 import pytest
 
 from shared.embedded import free_port
+from shared.settings import SERVICE_NAMES
 
 pytestmark = pytest.mark.integration
 
@@ -27,10 +28,13 @@ STOP_TIMEOUT = 60.0
 
 
 def sellerflow_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """The embedded default in its own data folder, on ports nobody else uses."""
+    """The embedded default in its own data folder, every service on a port nobody else uses."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL") and not k.startswith("SERVICE_PORT")}
-    return {**env, "DATA_DIR": str(data_dir), "EMBEDDED_DURABLE": "false", **extra}
+    ports = {f"SERVICE_PORT_{name.upper()}": str(free_port()) for name in SERVICE_NAMES}
+    if "SERVICE_PORT" in extra:  # the test means the shared one
+        ports = {}
+    return {**env, **ports, "DATA_DIR": str(data_dir), "EMBEDDED_DURABLE": "false", **extra}
 
 
 def run_briefly(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
