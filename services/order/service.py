@@ -27,6 +27,7 @@ from services.order.domain import Order, OrderError, OrderLine, Reservation, Shi
 from services.order.domain_events import OrderEvent
 from services.order.lines import ReservedLine
 from services.order.promises import DEFAULT_POLICY
+from shared.crypto import DataKey
 from shared.events import Event, Payload, ingress, listing
 from shared.events import fulfillment as shipments
 from shared.events.clock import ClockTicked
@@ -87,6 +88,7 @@ def place_order(event: Event[Any]) -> Placement:
         lines=[OrderLine(line.sku, line.quantity, line.unit_price.amount, line.listing_id) for line in placed.lines],
         purchased_at=placed.purchased_at, shipping_speed=placed.shipping_speed, channel=placed.fulfillment_channel,
         ship_to=ShipTo(to.name, tuple(to.lines), to.city, to.region, to.postal_code, to.country, to.phone),
+        data_key=DataKey.generate(),
     )
     return Placement(order, events, event.time)
 
@@ -135,6 +137,13 @@ def record_delivery(event: Event[Any]) -> Change:
                   lambda order: order.record_delivery(delivered.shipment_id, delivered.delivered_at))
 
 
+def record_carrier_scan(event: Event[Any]) -> Change:
+    """A carrier scan: a parcel lost or returned to sender starts the erasure clock of its buyer's data."""
+    scan = event.data_as(shipments.ShipmentTrackingUpdated)
+    return Change(scan.order_id, scan.scanned_at,
+                  lambda order: order.record_carrier_scan(scan.shipment_id, scan.status, scan.scanned_at))
+
+
 #: Every order-changing event this service consumes, and what it asks: applied a run at a time (batch.py).
 ASKS: Mapping[type[Payload], Callable[[Event[Any]], Placement | Change]] = MappingProxyType({
     ingress.CheckoutOrderPlaced: place_order,
@@ -143,6 +152,7 @@ ASKS: Mapping[type[Payload], Callable[[Event[Any]], Placement | Change]] = Mappi
     listing.InventoryReservationFailed: reject_order,
     shipments.ShipmentConfirmed: record_shipment,
     shipments.ShipmentDelivered: record_delivery,
+    shipments.ShipmentTrackingUpdated: record_carrier_scan,
 })
 
 
@@ -156,7 +166,7 @@ async def on_clock_tick(conn: asyncpg.Connection, event: Event[Any]) -> None:
     now = event.data_as(ClockTicked).now
     await _sweep(conn, now, repository.due_for_auto_cancel, lambda order: order.auto_cancel(now, POLICY))
     erased = await _sweep(conn, now, repository.due_for_erasure, lambda order: order.erase_pii(now, POLICY))
-    if erased:  # the relayed copies of `order.confirmed` carried the ship-to
+    if erased:  # defence in depth: sealed, the relayed copies are unreadable once the key is gone anyway
         await repository.forget_sent_events(
             conn, [publishing.confirmation_event_id(order.seller_id, order.id) for order in erased]
         )
