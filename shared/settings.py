@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
 
     topic_partitions: int = Field(default=12, ge=1, le=1000)
+    #: How long ingress and dead-letter topics keep records (buyer data among them); internal topics keep all.
+    ingress_retention_days: float = Field(default=7, gt=0, le=3650)
+    dlq_retention_days: float = Field(default=30, gt=0, le=3650)
     #: Prepended to every physical topic name: tests isolate themselves this way.
     topic_prefix: str = Field(default="", pattern=r"^[a-z0-9._-]*$")
 
