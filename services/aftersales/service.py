@@ -143,8 +143,10 @@ class AftersalesConsumer:
             await read_model.unpark(conn, parked.id)
 
     async def tick(self, conn: asyncpg.Connection, now: datetime) -> None:
-        """Deadlines up to `now`: overdue replies and returns recorded; items that waited too long dead-lettered."""
+        """Deadlines up to `now`: overdue replies and returns recorded; items that waited too long dead-lettered;
+        the texts of messages about no order erased once their retention is over."""
         overdue = await repository.mark_overdue(conn, now)
+        await read_model.erase_orderless_texts(conn, now - self.policy.orderless_text_retention)
         expired = await read_model.expire_parked(conn, now)
         for parked in expired:
             reason = _expiry_reason(parked, self.policy.park_for)

@@ -1,8 +1,9 @@
 """Erased means unreadable everywhere (domain.md section 8), through all five services on the real broker
 and PostgreSQL: orders carrying canary buyer data (name, street lines, postal code, phone, a cancellation
-reason, message texts) are delivered, lost and cancelled; the clock moves past their erasure; then no
-table of any service schema, no internal topic and no dead-letter topic holds a canary in clear text,
-as UTF-8, JSON-escaped or base64. The metrics rebuild from the topics still equals the live scorecard.
+reason, message texts, and a message about no order with its reply) are delivered, lost and cancelled;
+the clock moves past their erasure; then no table of any service schema, no internal topic and no
+dead-letter topic holds a canary in clear text, as UTF-8, JSON-escaped or base64. The metrics rebuild
+from the topics still equals the live scorecard.
 """
 
 from __future__ import annotations
@@ -63,6 +64,14 @@ class Canaries:
                  "reason": f"cancel because {tag} Canary Änderung", "message": f"where is it? {tag} Canary text",
                  "subject": f"Subject {tag} Canary"}
         self.by_order[fate] = found
+        return found
+
+    def words(self, about: str) -> dict[str, str]:
+        """Texts of a message about no order, and the seller's reply to it."""
+        tag = f"{self.tag}{about[:3]}"
+        found = {"subject": f"Subject {tag} Canary", "message": f"a question {tag} Canary text",
+                 "reply": f"Thanks for asking, {tag} Canary reply"}
+        self.by_order[about] = found
         return found
 
     def all(self) -> list[str]:
@@ -151,14 +160,23 @@ async def test_buyer_data_of_delivered_lost_and_cancelled_orders_is_unreadable_e
                              sent_at=asked_at, subject=canaries.by_order[fate]["subject"],
                              body=canaries.by_order[fate]["message"]),
             seller_id=seller, subject=ids[fate], time=asked_at, source=BUYERS) for fate in orders))
+        words, orderless = canaries.words("no order"), f"M-none-{canaries.tag}"
+        await world.send(topics.INGRESS_BUYER, new_event(
+            BuyerMessageSent(message_id=orderless, buyer_id="B-other", sent_at=asked_at, subject=words["subject"],
+                             body=words["message"]),
+            seller_id=seller, subject=orderless, time=asked_at, source=BUYERS))
         await world.until("order", "SELECT cancellation_requested_at IS NOT NULL FROM orders WHERE order_id = $1",
                           ids["cancelled"], what="the cancellation request")
         async with world.http("order") as http:
             accepted = await http.post(f"/v1/orders/{ids['cancelled']}/cancellation-request/acceptance",
                                        json={"at": (asked_at + timedelta(hours=1)).isoformat()})
             assert accepted.status_code == 200, accepted.text
-        await world.until("aftersales", "SELECT count(*) = 3 FROM buyer_messages WHERE body IS NOT NULL",
+        await world.until("aftersales", "SELECT count(*) = 4 FROM buyer_messages WHERE body IS NOT NULL",
                           what="the buyer messages")
+        async with world.http("aftersales") as http:
+            replied = await http.post(f"/v1/messages/{orderless}/reply",
+                                      json={"text": words["reply"], "at": (asked_at + timedelta(hours=2)).isoformat()})
+            assert replied.status_code == 200 and replied.json()["delivered"], replied.text
 
         # Two parcels leave; one arrives, the other is lost.
         shipped_at, scanned_at = placed_at + timedelta(hours=5), placed_at + timedelta(days=3)
@@ -188,8 +206,8 @@ async def test_buyer_data_of_delivered_lost_and_cancelled_orders_is_unreadable_e
         await world.until("order", "SELECT count(*) = 3 FROM orders WHERE pii_erased_at IS NOT NULL", what="erased")
         await world.until("fulfillment", "SELECT count(*) = 3 FROM orders WHERE address_erased_at IS NOT NULL",
                           what="fulfillment followed the erasure")
-        await world.until("aftersales", "SELECT count(*) = 3 FROM buyer_messages WHERE body IS NULL",
-                          what="aftersales erased the message texts")
+        await world.until("aftersales", "SELECT count(*) = 4 FROM buyer_messages WHERE body IS NULL",
+                          what="aftersales erased the message texts, with an order or without")
         await world.until("order", "SELECT count(*) = 0 FROM outbox WHERE sent_at IS NULL", what="relayed")
 
         assert await scan_tables(settings, canaries) == []
