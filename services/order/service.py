@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 
 from services.order import publishing, repository
-from services.order.domain import Order, OrderError, OrderLine, Reservation, ShipTo
+from services.order.domain import NOT_DELIVERED_SCANS, Order, OrderError, OrderLine, Reservation, ShipTo
 from services.order.domain_events import OrderEvent
 from services.order.lines import ReservedLine
 from services.order.promises import DEFAULT_POLICY
@@ -72,11 +72,14 @@ class Placement:
 
 @dataclass(frozen=True)
 class Change:
-    """What an event asks of an order the seller has: `step`, at business time `at` (its `updated_at`)."""
+    """What an event asks of an order the seller has: `step`, at business time `at` (its `updated_at`).
+    `matters`, when given, says whether the step can change this order at all: if not, it is skipped and
+    the order is not written back (most carrier scans change nothing here)."""
 
     order_id: str
     at: datetime
     step: Step
+    matters: Callable[[Order], bool] | None = None
 
 
 def place_order(event: Event[Any]) -> Placement:
@@ -141,7 +144,8 @@ def record_carrier_scan(event: Event[Any]) -> Change:
     """A carrier scan: a parcel lost or returned to sender starts the erasure clock of its buyer's data."""
     scan = event.data_as(shipments.ShipmentTrackingUpdated)
     return Change(scan.order_id, scan.scanned_at,
-                  lambda order: order.record_carrier_scan(scan.shipment_id, scan.status, scan.scanned_at))
+                  lambda order: order.record_carrier_scan(scan.shipment_id, scan.status, scan.scanned_at),
+                  matters=lambda order: scan.status in NOT_DELIVERED_SCANS or scan.shipment_id in order.lost_parcels)
 
 
 #: Every order-changing event this service consumes, and what it asks: applied a run at a time (batch.py).
