@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sellerflow.rebuild import _caught_up as caught_up
 from sellerflow.rebuild import rebuild
 from services.metrics import queries, views
-from shared import db
+from shared import business_clock, db
 from shared.auth import seller_token
 from shared.clock import tick
 from shared.events import Event, new_event, topics
@@ -105,18 +105,24 @@ def order(seller: str, listing: dict[str, Any], fate: str, buyer: dict[str, str]
 
 
 class Platform:
-    def __init__(self, settings: Settings, runtimes: dict[str, ServiceRuntime], seller: str) -> None:
-        self.settings, self.runtimes, self.seller = settings, runtimes, seller
-        self.token = seller_token(settings.auth_secret.get_secret_value(), seller)
+    def __init__(self, settings: Settings, runtimes: dict[str, ServiceRuntime]) -> None:
+        self.settings, self.runtimes = settings, runtimes
 
-    def http(self, service: str) -> httpx.AsyncClient:
-        return client(self.runtimes[service], self.token)
+    def http(self, service: str, seller: str) -> httpx.AsyncClient:
+        return client(self.runtimes[service], seller_token(self.settings.auth_secret.get_secret_value(), seller))
 
     async def send(self, topic: str, *events: Event[Any]) -> None:
         await publish_events(self.settings, topic, events)
 
     async def tick(self, now: datetime) -> None:
+        """The clock moves to `now`; returns once every service has seen it (events up to `now` may follow)."""
         await self.send(topics.CLOCK_EVENTS, tick(now))
+
+        async def seen() -> bool:
+            clocks = [await business_clock.current(r.context.pool) for r in self.runtimes.values()]
+            return all(clock is not None and clock >= now for clock in clocks)
+
+        await eventually(seen, timeout=60, what=f"every service saw the tick {now.isoformat()}")
 
     async def value(self, service: str, query: str, *args: Any) -> Any:
         return await self.runtimes[service].context.pool.fetchval(query, *args)
@@ -134,10 +140,11 @@ async def test_buyer_data_of_delivered_lost_and_cancelled_orders_is_unreadable_e
     assert settings.kafka_bootstrap_servers and settings.database_url
     canaries = Canaries()
     async with running(settings, SERVICE_NAMES) as runtimes:
+        world = Platform(settings, runtimes)
+        await world.tick(T0)
         seller, listing_http = await new_seller(runtimes["listing"])
         async with listing_http:
             listing = await new_listing(listing_http, seller, quantity=10)
-        world = Platform(settings, runtimes, seller)
         placed_at = T0 + timedelta(hours=1)
         await world.tick(placed_at)
         orders = {fate: order(seller, listing, fate, canaries.buyer(fate), placed_at)
@@ -167,13 +174,13 @@ async def test_buyer_data_of_delivered_lost_and_cancelled_orders_is_unreadable_e
             seller_id=seller, subject=orderless, time=asked_at, source=BUYERS))
         await world.until("order", "SELECT cancellation_requested_at IS NOT NULL FROM orders WHERE order_id = $1",
                           ids["cancelled"], what="the cancellation request")
-        async with world.http("order") as http:
+        async with world.http("order", seller) as http:
             accepted = await http.post(f"/v1/orders/{ids['cancelled']}/cancellation-request/acceptance",
                                        json={"at": (asked_at + timedelta(hours=1)).isoformat()})
             assert accepted.status_code == 200, accepted.text
         await world.until("aftersales", "SELECT count(*) = 4 FROM buyer_messages WHERE body IS NOT NULL",
                           what="the buyer messages")
-        async with world.http("aftersales") as http:
+        async with world.http("aftersales", seller) as http:
             replied = await http.post(f"/v1/messages/{orderless}/reply",
                                       json={"text": words["reply"], "at": (asked_at + timedelta(hours=2)).isoformat()})
             assert replied.status_code == 200 and replied.json()["delivered"], replied.text
@@ -181,7 +188,7 @@ async def test_buyer_data_of_delivered_lost_and_cancelled_orders_is_unreadable_e
         # Two parcels leave; one arrives, the other is lost.
         shipped_at, scanned_at = placed_at + timedelta(hours=5), placed_at + timedelta(days=3)
         await world.tick(shipped_at)
-        async with world.http("fulfillment") as http:
+        async with world.http("fulfillment", seller) as http:
             for fate in ("delivered", "lost"):
                 carrier, number = TRACKING[fate]
                 answer = await http.post(f"/v1/orders/{ids[fate]}/shipments", json={
