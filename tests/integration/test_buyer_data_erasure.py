@@ -297,7 +297,7 @@ async def rebuild_equals_live(settings: Settings, metrics: ServiceRuntime, selle
         now = await queries.moment(pool, None)
         if now is None:
             return None
-        seen = await queries.view(pool, seller, now, full=True)
+        seen = await queries.view(pool, seller, now)
         return views.scorecard_json(seller, now, seen.card, seen.health, 180)
 
     try:

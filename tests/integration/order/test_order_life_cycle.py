@@ -200,6 +200,7 @@ async def test_an_order_unshipped_seven_days_after_ship_by_is_cancelled_by_the_s
 
 async def test_buyer_data_is_gone_thirty_days_after_cancellation(world: Platform) -> None:
     seller, base = unique("S"), week(7)
+    await world.tick(base)  # events may not run ahead of the clock (MAX_CLOCK_SKEW)
     placed = await confirmed_order(world, seller, at=base)
     order_id = placed.data.order_id
     await fulfillment_knows(world, seller, order_id)
@@ -282,6 +283,7 @@ async def test_a_transition_the_table_refuses_is_dead_lettered_with_its_reason(w
 
 async def test_buyer_data_of_a_lost_parcel_is_gone_thirty_days_after_its_last_carrier_event(world: Platform) -> None:
     seller, base = unique("S"), week(20)
+    await world.tick(base)  # events may not run ahead of the clock (MAX_CLOCK_SKEW)
     placed = await confirmed_order(world, seller, at=base)
     order_id = placed.data.order_id
     await fulfillment_knows(world, seller, order_id)
@@ -293,6 +295,7 @@ async def test_buyer_data_of_a_lost_parcel_is_gone_thirty_days_after_its_last_ca
     await world.recorder.wait(lambda: (S.UNSHIPPED, S.SHIPPED) in statuses(world, order_id), "shipped")
     ups = (Carrier.UPS, "1Z999AA10123456784")
     lost_at = base + timedelta(days=3)
+    await world.tick(lost_at)
     await world.send(topics.INGRESS_CARRIER, scan(seller, *ups, ScanStatus.IN_TRANSIT, base + timedelta(days=1)),
                      scan(seller, *ups, ScanStatus.LOST, lost_at))
     await world.tick(lost_at + timedelta(days=30) - timedelta(minutes=1))
