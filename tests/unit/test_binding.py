@@ -10,9 +10,10 @@ import pytest
 from cloudevents.v1 import kafka as legacy_kafka
 from cloudevents.v1.http import CloudEvent as LegacyCloudEvent
 
+from shared import telemetry
 from shared.events import MAX_EVENT_BYTES, Event, InvalidEvent, topics
 from shared.events.binding import ContentMode, content_mode, parse_record
-from shared.messaging.consumer import BatchProcessor, Incoming, Record
+from shared.messaging.consumer import BatchProcessor, Incoming, Record, handling
 from tests.support.ce_sdk import binary, headers_of, key_of, structured
 from tests.support.factories import checkout_order
 
@@ -118,6 +119,15 @@ def test_traceparent_as_a_cloudevents_attribute_joins_the_trace(make: Any) -> No
     record = Record("p.ingress.orders", 0, 0, key_of(message), message.value, tuple(headers_of(message)))  # type: ignore[arg-type]
     item = Incoming(parsed(message.value, headers_of(message), key_of(message)), record, ORDERS)
     assert item.trace_headers == {"traceparent": TRACEPARENT, "tracestate": "vendor=1"}
+
+
+@pytest.mark.parametrize("make", [binary, structured])
+def test_events_caused_by_a_record_continue_the_trace_of_its_traceparent_attribute(make: Any) -> None:
+    message = make(order(), traceparent=TRACEPARENT)
+    record = Record("p.ingress.orders", 0, 0, b"S-1", message.value, tuple(message.headers.items()))
+    with handling(Incoming(parsed(message.value, headers_of(message)), record, ORDERS)):
+        outgoing = telemetry.inject_context()  # what the outbox writes on the events this handler stages
+    assert outgoing["traceparent"].split("-")[1] == TRACEPARENT.split("-")[1]
 
 
 def test_the_records_own_traceparent_header_comes_before_the_attribute() -> None:
