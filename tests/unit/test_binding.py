@@ -183,7 +183,10 @@ def test_a_binary_record_without_ce_specversion_is_read_as_structured_and_says_w
 
 
 @pytest.mark.parametrize("header,value,expected", [
-    ("ce_time", b"yesterday", "header `ce_time` is not an RFC 3339 time"),
+    ("ce_time", b"yesterday", "header `ce_time`: must be an RFC 3339 time with seconds and an offset"),
+    ("ce_time", b"1700000000", "header `ce_time`: must be an RFC 3339 time with seconds and an offset"),
+    ("ce_time", b"1999-12-31T23:59:59Z", "header `ce_time`: time out of range: it must lie in 2000-01-01"),
+    ("ce_time", b"9999-01-01T00:00:00Z", "header `ce_time`: time out of range: it must lie in 2000-01-01"),
     ("ce_time", b"2026-03-02T09:00:00", "header `ce_time`: naive datetime"),
     ("ce_id", b"order-1", "header `ce_id`: must be a UUID"),
     ("ce_specversion", b"0.3", "header `ce_specversion`: Input should be '1.0'"),
