@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
+from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared import business_clock, db, http_validation, telemetry
@@ -78,6 +80,7 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         spec, settings = self.spec, self.settings
+        telemetry.instrument_database()
         await db.migrate(self.dsn, self.schema, self.migration_dirs)
         pool = await db.create_pool(self.dsn, self.schema, size=settings.db_pool_size)
         broker = make_broker(settings, self.bootstrap_servers, client_id=f"sellerflow-{spec.name}")
@@ -219,7 +222,37 @@ def create_http_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = True) -
 
     for router in spec.routers:
         app.include_router(router)
+    _observe_http(app, spec.name)
     return app
+
+
+def _observe_http(app: FastAPI, service: str) -> None:
+    """A server span per request (continuing the caller's `traceparent`, sampled where the trace starts) and
+    Prometheus counts and latency per route template (never the raw path: ids would explode the labels)."""
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        telemetry.SERVICE.set(service)
+        parent = telemetry.extract_context({k: v for k, v in request.headers.items()
+                                            if k in ("traceparent", "tracestate")})
+        with telemetry.tracer().start_as_current_span(f"{request.method} {request.url.path}", context=parent,
+                                                      kind=SpanKind.SERVER) as span:
+            status = 500
+            try:
+                response = await call_next(request)
+                status = response.status_code
+                return response
+            finally:
+                route = getattr(request.scope.get("route"), "path", "unmatched")
+                if span.is_recording():
+                    span.update_name(f"{request.method} {route}")
+                    span.set_attribute("http.request.method", request.method)
+                    span.set_attribute("http.route", route)
+                    span.set_attribute("http.response.status_code", status)
+                    span.set_attribute(telemetry.SERVICE_ATTRIBUTE, service)
+                telemetry.HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
+                telemetry.HTTP_SECONDS.labels(service, request.method, route).observe(time.perf_counter() - started)
 
 
 def setup_process(service: str, settings: Settings) -> None:

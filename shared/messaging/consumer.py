@@ -109,6 +109,7 @@ def handling(item: Incoming) -> Iterator[None]:
                 span.set_attribute("messaging.source.name", item.topic)
                 span.set_attribute("sellerflow.event_id", str(event.id))
                 span.set_attribute("sellerflow.seller_id", event.sellerid)
+                span.set_attribute(telemetry.SERVICE_ATTRIBUTE, telemetry.SERVICE.get())
             yield
 
 
@@ -138,6 +139,7 @@ class BatchProcessor:
 
     async def process(self, records: Sequence[Record]) -> None:
         self.in_flight += 1
+        telemetry.SERVICE.set(self.service)
         try:
             await self._process(records)
             self.batches += 1

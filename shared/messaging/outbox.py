@@ -187,11 +187,13 @@ class OutboxRelay:
         ) as span:
             if span.is_recording():
                 span.set_attribute("messaging.destination.name", row["topic"])
+                span.set_attribute(telemetry.SERVICE_ATTRIBUTE, self.service)
                 headers = {**headers, **telemetry.inject_context()}
             return await self.publish(topic, key, row["value"], headers)
 
     async def run(self) -> None:
         """Relay until stopped: woken by NOTIFY on commit, polling as a fallback."""
+        telemetry.SERVICE.set(self.service)
         listener = await self._listen()
         backoff = 0.1
         loop = asyncio.get_running_loop()
