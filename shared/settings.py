@@ -51,8 +51,9 @@ class Settings(BaseSettings):
     clock_tick_seconds: float = Field(default=60.0, gt=0)
     #: How far after the latest `clock.ticked` a business time from outside may lie (design.md
     #: section 3): ISO 8601 (`P2D`) or seconds. The simulator stamps up to one day after its last
-    #: tick and the demo none, so 2 days fits both; production ticks every CLOCK_TICK_SECONDS.
-    max_clock_skew: timedelta = Field(default=timedelta(days=2), gt=timedelta(0), le=timedelta(days=30))
+    #: tick and the demo none, so 2 days fits both; production ticks every CLOCK_TICK_SECONDS. At most
+    #: a year: a tick (before 2100) plus the skew stays far from datetime's limits.
+    max_clock_skew: timedelta = Field(default=timedelta(days=2), gt=timedelta(0), le=timedelta(days=366))
 
     #: Consumer batch bounds (design.md section 7).
     consumer_max_records: int = Field(default=500, ge=1, le=10_000)
