@@ -1,7 +1,7 @@
 """Business times in range through real services (design.md section 3): an order stamped eight weeks
 after the latest clock tick is dead-lettered at the order service's door with a reason, and changes
-nothing; an internal event stamped as far ahead (a faulty producer) cannot move the metrics clock past
-the latest tick plus MAX_CLOCK_SKEW."""
+nothing, and an HTTP command dated as far ahead gets a 422; an internal event stamped as far ahead (a
+faulty producer) cannot move the metrics clock past the latest tick plus MAX_CLOCK_SKEW."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 from tests.support.factories import checkout_order, unique
 from tests.support.kafka import eventually, publish_events, read_topic
-from tests.support.platform import running
+from tests.support.platform import client, running
 
 pytestmark = pytest.mark.integration
 
@@ -68,6 +68,11 @@ async def test_a_far_future_order_is_dead_lettered_and_moves_no_clock(settings: 
         orders = "SELECT count(*) FROM orders WHERE seller_id = $1 AND order_id = $2"
         await eventually(lambda: _one(order, orders, seller, near.data.order_id), what="the near order applied")
         assert await count(order, orders, seller, far.data.order_id) == 0
+        async with client(order) as http:  # an HTTP command's `at`: the same bound
+            answer = await http.post(f"/v1/orders/{near.data.order_id}/cancellation", params={"seller_id": seller},
+                                     json={"reason": "Out of stock", "at": FAR.isoformat()})
+        assert answer.status_code == 422
+        assert answer.json()["detail"] == "`at` is after the latest clock tick plus MAX_CLOCK_SKEW (2 days)"
         await eventually(lambda: _folded(metrics, TICK + timedelta(hours=1)), what="metrics folded the near order")
 
         # Behind the door: a forged internal event eight weeks ahead moves the metrics clock at most
