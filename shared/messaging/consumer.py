@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 
 import asyncpg
 from opentelemetry import context as otel_context
-from opentelemetry.trace import SpanKind
+from opentelemetry import trace
+from opentelemetry.trace import Link, SpanKind
 
 from shared import business_clock, telemetry
 from shared.db import TRANSIENT_DB_ERRORS
@@ -113,6 +114,17 @@ def handling(item: Incoming) -> Iterator[None]:
             yield
 
 
+def _batch_trace(items: Sequence[Incoming]) -> tuple[otel_context.Context | None, list[Link]]:
+    """A batch is applied set-based, so its database work is the batch's: the batch span joins the trace of
+    its first sampled event (and links the others'), and so do its database spans. An unsampled batch
+    starts no trace of its own below a parent that said no."""
+    sampled = [item.trace_headers for item in items if telemetry.is_sampled(item.trace_headers)]
+    if not sampled:
+        return None, []
+    contexts = [trace.get_current_span(telemetry.extract_context(h)).get_span_context() for h in sampled[1:]]
+    return telemetry.extract_context(sampled[0]), [Link(c) for c in contexts[:32]]
+
+
 class BatchProcessor:
     def __init__(
         self,
@@ -155,9 +167,12 @@ class BatchProcessor:
         telemetry.BATCH_SIZE.labels(self.service).observe(len(records))
         items, poison = self._parse(records)
         items = await self._refuse_times_ahead(items, poison)
-        with telemetry.tracer().start_as_current_span(f"{self.service} batch") as span:
+        parent, links = _batch_trace(items)
+        with telemetry.tracer().start_as_current_span(f"{self.service} batch", context=parent, links=links,
+                                                      kind=SpanKind.CONSUMER) as span:
             if span.is_recording():
                 span.set_attribute("messaging.batch.message_count", len(records))
+                span.set_attribute(telemetry.SERVICE_ATTRIBUTE, self.service)
             await self._retrying_transient(lambda: self._apply(items, poison))
         telemetry.HANDLER_SECONDS.labels(self.service).observe(time.perf_counter() - started)
 
