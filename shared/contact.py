@@ -12,9 +12,10 @@ such), dimensions ("30 x 20 x 10 cm"), dates, versions, voltages.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 from typing import Final
 
-from shared.text import NOT_ALNUM, Pattern, any_of, blank, compile_re2, matches, substitute
+from shared.text import NOT_ALNUM, Pattern, any_of, blank, byte_spans, compile_re2, matches, substitute
 
 
 def _compile(source: str) -> Pattern:
@@ -38,7 +39,9 @@ _NUMBER_WORDS: Final = {
     "+": "plus",
 }
 _DIGIT_OF: Final = {word: digit for digit, words in _NUMBER_WORDS.items() for word in words.split()}
-_SPELLED_DIGIT: Final = _compile(r"\b(?:" + "|".join(sorted(_DIGIT_OF, key=len, reverse=True)) + r")\b")
+_NUMBER_WORD: Final = "(?:" + "|".join(sorted(_DIGIT_OF, key=len, reverse=True)) + r"|\d+)"
+# Four or more numbers in a row, at least one a word: "five five five one", "555 one two three 4567".
+_SPELLED_NUMBER: Final = _compile(rf"\b{_NUMBER_WORD}(?:[\s,.\-]+{_NUMBER_WORD}){{3,}}\b")
 _KANJI_DIGITS: Final = str.maketrans("〇零一二三四五六七八九", "00123456789")
 # Runs of single characters spaced out: "j o h n", "5 5 5 1 2 3".
 _SPACED_LETTERS: Final = _compile(r"(?:^|[^\pL\pN])((?:\pL ){2,}\pL)(?:[^\pL\pN]|$)")
@@ -55,11 +58,18 @@ def _unspace(pattern: Pattern, text: str) -> str:
 
 
 def _spelled_digits(text: str) -> str:
-    """ "call five five five" -> "call 5 5 5": only number words, each a whole word."""
-    def digit(data: bytes, spans: list[tuple[int, int]]) -> bytes:
-        return _DIGIT_OF[data[spans[0][0] : spans[0][1]].decode().lower()].encode()
+    """ "call five five five one" -> "call 5 5 5 1": number words where four or more numbers run together
+    (a lone "one" is a word, not a digit). Python string steps per word, not a pattern match per word."""
+    def digits(data: bytes, spans: list[tuple[int, int]]) -> bytes:
+        run = data[spans[0][0] : spans[0][1]].decode()
+        return " ".join("-".join(map(_as_digit, piece.split("-"))) for piece in run.split(" ")).encode()
 
-    return substitute(_SPELLED_DIGIT, text, digit)
+    return substitute(_SPELLED_NUMBER, text, digits)
+
+
+def _as_digit(word: str) -> str:
+    core = word.rstrip(",.")
+    return _DIGIT_OF.get(core.lower(), core) + word[len(core) :]
 
 
 # --- e-mail addresses and links ------------------------------------------------------------------
@@ -136,6 +146,8 @@ class _PhoneShape:
     pattern: Pattern
     min_digits: int
     max_digits: int
+    #: Show the whole match ("call 555 123 4567"), not only the number (group 1).
+    with_cue: bool = False
 
 
 def _shape(source: str, min_digits: int, max_digits: int) -> _PhoneShape:
@@ -153,6 +165,8 @@ _CUE_GAP: Final = (
     r"|mi|ci|il|mio|numero|nummer|meine|mon|notre|番号|号码|は|号){0,8}"
 )
 PHONES: Final = (
+    # First, any digits the text itself calls a phone number: "call me on 5551234567", "電話: 090...".
+    _PhoneShape(_compile(rf"(?:{_CUES}){_CUE_GAP}(\+?\(?\d[\d\s.,\-/()]{{5,30}}\d)"), 7, 15, with_cue=True),
     # International: +44 20 7946 0958, +1 (555) 123-4567, 0049 30 1234567.
     _shape(r"(?:\+\s*|00)[1-9](?:[\s.\-/]{0,3}\(?\d+\)?){1,8}", 8, 15),
     # North American: (555) 123-4567, 555.123.4567, 555 123 4567.
@@ -163,8 +177,6 @@ PHONES: Final = (
     _shape(r"0[1-9]\d{8,9}", 10, 11),
     # Chinese mobile: 138 0013 8000.
     _shape(r"1[3-9]\d(?:[\s\-]?\d{4}){2}", 11, 11),
-    # Any digits the text itself calls a phone number: "call me on 5551234567", "電話: 090...".
-    _PhoneShape(_compile(rf"(?:{_CUES}){_CUE_GAP}(\+?\(?\d[\d\s.,\-/()]{{5,30}}\d)"), 7, 15),
 )
 # Messenger ids are contact details too: "微信: shop888", "LINE ID: shop123", "telegram: @myshop".
 MESSENGER_ID: Final = _compile(
@@ -205,12 +217,18 @@ def find_phone_numbers(folded: str) -> list[str]:
     text = _spelled_digits(folded).translate(_KANJI_DIGITS)
     text = blank(_REFERENCE, _unspace(_SPACED_DIGITS, text), b" ")
     numbers = [_strip(match) for match in matches(MESSENGER_ID, text)]
+    data, seen = text.encode("utf-8", "surrogatepass"), list[tuple[int, int]]()
     for shape in PHONES:
         # A bounded number of candidates: enough to name a breach, and a text of 50,000 digit groups
         # costs one RE2 pass per shape, not 50,000 Python steps.
-        for number in matches(shape.pattern, text, limit=50):
-            if shape.min_digits <= sum(char.isdigit() for char in number) <= shape.max_digits:
-                numbers.append(_strip(number))
+        for spans in islice(byte_spans(shape.pattern, data), 50):
+            number = data[spans[1][0] : spans[1][1]].decode("utf-8", "surrogatepass")
+            digits = sum(char.isdigit() for char in number)
+            (start, end) = spans[1]
+            if shape.min_digits <= digits <= shape.max_digits and not any(a < end and start < b for a, b in seen):
+                seen.append(spans[1])
+                shown = spans[0] if shape.with_cue else spans[1]
+                numbers.append(_strip(data[shown[0] : shown[1]].decode("utf-8", "surrogatepass")))
                 break
     return numbers
 

@@ -10,6 +10,7 @@ from collections import Counter
 
 import pytest
 
+from services.aftersales.message_rules import is_review_request
 from tests.support.content_corpus import Entry, broken_rules, evasions, legitimate, verdict_holds
 
 EVASIONS = evasions()
@@ -25,6 +26,12 @@ def test_an_evasion_breaks_its_rule(entry: Entry) -> None:
 @pytest.mark.parametrize("entry", LEGITIMATE, ids=lambda entry: entry.id)
 def test_a_legitimate_seller_text_breaks_no_rule(entry: Entry) -> None:
     assert verdict_holds(entry) != entry.miss, f"{entry.text!r} broke {sorted(broken_rules(entry))}"
+
+
+@pytest.mark.parametrize("entry", [e for e in EVASIONS if e.rule == "M8"], ids=lambda entry: entry.id)
+def test_a_review_request_in_any_language_or_disguise_is_counted_for_m8(entry: Entry) -> None:
+    """M8 counts the review requests an order received by this flag, stored with each delivered message."""
+    assert is_review_request(entry.text)
 
 
 def test_the_corpus_has_300_evasions_covering_every_text_rule() -> None:
