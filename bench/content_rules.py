@@ -61,10 +61,13 @@ def rates() -> None:
     for rule in LISTING_RULES + MESSAGE_RULES:
         print(f"| {rule} | {caught[rule]} / {aimed[rule]} | {caught[rule] / aimed[rule]:.1%} "
               f"| {flagged[rule]} / {looked[rule]} | {flagged[rule] / looked[rule]:.1%} |")
-    total_caught, total_aimed = sum(caught.values()), sum(aimed.values())
-    wrong = sum(1 for entry in legit if broken_rules(entry))
-    print(f"| all | {total_caught} / {total_aimed} | {total_caught / total_aimed:.1%} "
-          f"| {wrong} / {len(legit)} texts | {wrong / len(legit):.1%} |")
+    for batch, name in ((1, "batch 1 (before the matcher)"), (2, "batch 2 (after, from its weak spots)"), (0, "all")):
+        aimed_at = [entry for entry in evasions() if batch in (0, entry.batch)]
+        hits = sum(entry.rule in broken_rules(entry) for entry in aimed_at)
+        texts = [entry for entry in legit if batch in (0, entry.batch)]
+        wrong = sum(1 for entry in texts if broken_rules(entry))
+        print(f"| {name} | {hits} / {len(aimed_at)} | {hits / len(aimed_at):.1%} "
+              f"| {wrong} / {len(texts)} texts | {wrong / len(texts):.1%} |")
 
 
 def _texts(size: int) -> dict[str, str]:

@@ -79,7 +79,7 @@ _LABEL: Final = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 # *before* the dot: a sentence end has none). "point" and "punto" are also words: only before a TLD
 # that is no word itself ("en este punto es" is Spanish, not a link).
 _STRONG_DOT: Final = (
-    r"\s*[(\[{<]\s*(?:dot|\.|punkt|point|punto)\s*[)\]}>]\s*|\s+(?:dot|punkt)\s+|\s*(?:ドット|点)\s*|\s+\.\s*"
+    r"\s*[(\[{<]\s*(?:dot|\.|punkt|point|punto)\s*[)\]}>]\s*|\s+(?:d[o0]t|punkt)\s+|\s*(?:ドット|点)\s*|\s+\.\s*"
 )
 _OBFUSCATED_DOT: Final = rf"{_STRONG_DOT}|\s+(?:point|punto)\s+"
 _DOT: Final = rf"(?:{_OBFUSCATED_DOT}|\.)"
@@ -91,7 +91,7 @@ _TLDS: Final = (
 # After a plain dot the TLD is in lower case or all capitals: "350 g.Net content" is a typo.
 _CASED_TLDS: Final = f"(?-i:{_TLDS}|{_TLDS.upper()})"
 # TLDs that are no word in our seven languages: a spoken dot before them is a link.
-_SPOKEN_TLDS: Final = "com|net|org|info|biz|shop|store|online|site|de|fr|it|nl|eu|uk|jp|cn|ru|io|ly"
+_SPOKEN_TLDS: Final = "c[o0]m|n[e3]t|[o0]rg|info|biz|shop|store|online|site|de|fr|it|nl|eu|uk|jp|cn|ru|io|ly"
 # Short words that are also domains ("it", "at", "in"): a link only with a disguised dot.
 _WORD_TLDS: Final = "it|at|in|be|to|is|no|so|es|me|us|co"
 _LOCAL: Final = r"[a-z0-9._%+-]{1,64}"
@@ -107,8 +107,12 @@ EMAIL: Final = _compile(any_of(
         rf"{_LOCAL}(?:{_SPOKEN_AT}|{_AT})(?:{_WEBMAIL}){_END}",
         # "my gmail is john.doe1985": a handle with a digit or a dot in it.
         rf"(?:{_WEBMAIL})\s+(?:is|ist|est|es|e|:)\s*:?\s*[a-z0-9._-]*[0-9.][a-z0-9._-]*[a-z0-9]",
+        # "johnATexampleDOTcom": the markers in capitals inside a lower-case run.
+        rf"(?-i:[a-z0-9._-]+AT[a-z0-9-]+(?:DOT[a-z0-9-]+)*DOT(?:{_TLDS}))",
 ))
-_SCHEME: Final = r"(?:h\s*[tx]\s*[tx]\s*p\s*s?|ftp)\s*:\s*/\s*/\s*"
+_SCHEME: Final = (
+    r"(?:h\s*[tx]\s*[tx]\s*p\s*s?|ftp)\s*(?::|colon)\s*(?:/|slash)\s*(?:/|slash)\s*"
+)
 _PATH: Final = r"(?:/[^\s<>\"']*)?"
 _HOST_START: Final = r"(?:^|[^\pL\pN@.-])"
 LINK: Final = _compile(any_of(
@@ -117,6 +121,10 @@ LINK: Final = _compile(any_of(
     rf"{_HOST_START}{_LABEL}{_CHAIN}\.{_CASED_TLDS}{_END}{_PATH}",
     rf"{_HOST_START}{_LABEL}{_CHAIN}(?:{_OBFUSCATED_DOT})(?:{_SPOKEN_TLDS}){_END}{_PATH}",
     rf"{_HOST_START}{_LABEL}{_CHAIN}(?:{_STRONG_DOT})(?:{_WORD_TLDS}){_END}{_PATH}",
+    # Link shorteners whose TLD is no TLD of ours; an IP address with a path or port; "shop,com".
+    r"\b(?:goo\.gl|t\.co|is\.gd|rb\.gy|cutt\.ly|shorturl\.at|tiny\.cc|v\.gd|wa\.me|t\.me)/[^\s<>\"']*",
+    r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{2,5})?/[^\s<>\"']*",
+    r"\b[a-z0-9-]{2,},(?:com|net|org)\b",
 ))
 # Technology names that are written like domains.
 _NOT_LINKS: Final = _compile(r"(?:asp|vb|ado|dot)\.net|(?:^|\s)\.net(?:[^\pL\pN]|$)")
@@ -156,7 +164,7 @@ def _shape(source: str, min_digits: int, max_digits: int) -> _PhoneShape:
 
 
 _CUES: Final = (
-    r"(?:^|[^\pL\pN])(?:call|phone|tel|telephone|mobile|cell|whats\s*app|text|sms|fax|ring|number|anruf\pL*|ruf"
+    r"(?:^|[^\pL\pN])(?:call|ca[l1]{2}|phone|tel|telephone|mobile|cell|whats\s*app|text|sms|fax|ring|number|anruf\pL*|ruf"
     r"|rufen|telefon|handy|nummer|appel\pL*|portable|numero|llam\pL*|telefono|movil|celular|chiam\pL*"
     r"|cellulare|signal)|電話|携帯|电话|手机|致电|号码|番号"
 )

@@ -38,7 +38,9 @@ REQUEST: Final = (
     "please", "pls", "plz", "kindly", "leave", "give", "write", "post", "submit", "consider", "hope", "hoping",
     "ask/asking", "request", "encourage", "if you", "could you", "can you", "would you", "don t forget",
     "dont forget", "remember to", "would/we+d/i+d love/like/appreciate/welcome", "appreciate it if",
-    "take a moment/minute/second", "mind sharing", "tell others", "bitte", "hinterlass*", "schreib*",
+    "take a moment/minute/second", "mind sharing", "tell others", "tell us",
+    "would be great/appreciated/lovely/nice/awesome/amazing/wonderful/helpful", "would/will mean a lot",
+    "means a lot", "bitte", "hinterlass*", "schreib*",
     "geben sie", "gib/gebt", "abgeben", "wurden uns/mich freuen", "freuen uns", "konnten sie", "vergessen sie nicht",
     "merci de", "s il vous plait", "svp", "laiss*", "donnez/donne", "pourriez", "n hesitez pas", "serions ravis",
     "por favor", "deja/dejar/dejanos/deje/dejenos/danos", "podria*", "nos encantaria", "no olvides",
@@ -55,7 +57,7 @@ LEAVE: Final = (
 )
 #: Happy, as only happy buyers should review.
 HAPPY: Final = (
-    "happy/satisfied/pleased/delighted/content/zufrieden*/glucklich*/satisfait*/content*/heureu*"
+    "happy/satisfied/pleased/delighted/content/like/liked/love/loved/enjoy/enjoyed/zufrieden*/glucklich*/satisfait*/content*/heureu*"
     "/contento/contenta/satisfecho*/soddisfatt*/felice/満足/气/满意"
 )
 #: Contacting the seller.
@@ -76,7 +78,8 @@ CHANGE: Final = (
 #: Paying for a review.
 INCENTIVE: Final = (
     "refund*/reimburs*/money+back/cash/cashback/gift/gifts/gift+card/gift+cards/discount*/coupon*/voucher*"
-    "/reward*/compensat*/bonus/rebate*/credit/credits/pay+you/pay+back/paypal/present/surprise"
+    "/reward*/compensat*/bonus/rebate*/credit/credits/pay+you/pay+back/paypal/present/surprise/freebie/freebies"
+    "/prize/prizes/win/raffle/lottery/giveaway/sweepstake*/sample/samples"
     "/ruckerstattung/erstatt*/gutschein*/geschenk*/rabatt*/belohnung/remboursement/rembourse*/cadeau*"
     "/bon+d+achat/reduction/devolvemos/devolucion/reembolso/regalo*/descuento/cupon/rimborso/rimbors*/buono"
     "/sconto/omaggio/返金/ギフト/プレゼント/クーポン/割引/ポイント/返现/返钱/礼品/红包/优惠/送"

@@ -80,12 +80,18 @@ def _fold_table() -> dict[int, str | None]:
         decomposed = unicodedata.normalize("NFD", chr(code))
         if len(decomposed) > 1 and decomposed[0].isascii():
             table[code] = decomposed[0]
-    for code in range(0x110000):
-        category = unicodedata.category(chr(code))
-        if category == "Cf" or (category == "Mn" and not _is_cjk(chr(code))):
-            table[code] = None  # zero-width, joiners, bidi controls, soft hyphen; combining marks
-        elif category == "Cc" and chr(code) not in "\n\t":
+    for code in range(0x80, 0x110000):
+        char = chr(code)
+        category = unicodedata.category(char)
+        if category in ("Cf", "Me") or (category == "Mn" and not _is_cjk(char)):
+            table[code] = None  # zero-width, joiners, bidi controls, soft hyphen; combining and keycap marks
+        elif category == "Cc":
             table[code] = " "
+        elif category == "Nd":
+            table[code] = str(unicodedata.digit(char))  # Arabic-Indic and every other decimal digit as ASCII
+        elif category == "So":
+            table.setdefault(code, "*")  # emoji and symbols between letters ("f🔥r🔥e🔥e") are punctuation
+    table.update({code: " " for code in range(0x20) if chr(code) not in "\n\t"})
     table.update({ord(char): " " for char in _BLANKS + "\t"})
     table.update({ord(char): " star " for char in _STARS})
     table.update({ord(char): '"' for char in "\u201c\u201d\u201e\u00ab\u00bb\u300c\u300d"})
@@ -125,16 +131,18 @@ NOT_ALNUM: Final = r"[^\pL\pN]"
 # every letter of every phrase, would not compile).
 _WORD_CHAR: Final = "[a-z0-9]"
 _JUNK: Final = r"[ .,\-_*'\"~+|/\\:;!?#()\[\]{}<>=^%&]"
-#: What may stand between two letters of one word: up to two non-letters ("f.r.e.e", "fr-ee").
-_INSIDE: Final = _JUNK + "{0,2}"
+#: What may stand between two letters of one word: up to three non-letters ("f.r.e.e", "f - r - e - e").
+_INSIDE: Final = _JUNK + "{0,3}"
 #: What may stand between two words of a phrase: nothing ("freeshipping") or a little punctuation.
 _BETWEEN: Final = _JUNK + "{0,4}"
 #: A word, for gaps of a few words.
 _ANY_WORD: Final = r"[^\s.!?;]+"
 #: Leetspeak and symbol stand-ins for letters.
 _LEET: Final = {
-    "a": "a4@", "b": "b8", "e": "e3", "g": "g9", "i": "i1!|l", "l": "l1|i", "o": "o0", "s": "s5$", "t": "t7+",
+    "a": "a4@", "b": "b8", "e": "e3€", "g": "g9", "i": "i1!|l", "l": "l1|i", "o": "o0", "s": "s5$", "t": "t7+",
 }
+#: Stand-ins of more than one letter.
+_LEET_SPELLINGS: Final = {"f": "ph"}
 
 
 def _letter(char: str, *, starts: bool = False, ends: bool = False) -> str:
@@ -146,7 +154,11 @@ def _letter(char: str, *, starts: bool = False, ends: bool = False) -> str:
         return str(re2.escape(char))
     letters = "".join(stand_in for stand_in in _LEET.get(char, char) if stand_in.isalnum())
     symbols = "".join(stand_in for stand_in in _LEET.get(char, char) if not stand_in.isalnum())
-    word = ("\\b" if starts else "") + (f"[{letters}]" if len(letters) > 1 else letters) + ("\\b" if ends else "")
+    if char in _LEET_SPELLINGS:
+        letters = f"(?:{letters}|{_LEET_SPELLINGS[char]})"
+    elif len(letters) > 1:
+        letters = f"[{letters}]"
+    word = ("\\b" if starts else "") + letters + ("\\b" if ends else "")
     return f"(?:{word}|[{symbols}])" if symbols else word
 
 

@@ -44,6 +44,8 @@ MARKETING: Final = AnyOf(
             "coupon/coupons/voucher/vouchers/promo",
             "use/enter/apply the/my/our/this/promo/discount code",
             "use/enter/apply code",
+            "use/enter/apply ~[a-z]*\\d[a-z0-9]* at/in/during checkout",
+            f"more _2 in/at {_OUR} {_PRODUCTS}",
             "~\\d{1,3}\\s*(?:%|percent|per\\s*cent|prozent|pour\\s*cent|por\\s*ciento|per\\s*cento)\\s*" + "off",
             "~[$€£¥]\\s*\\d+(?:[.,]\\d+)?|\\d+\\s*(?:dollars?|euros?|pounds?|usd|eur|gbp) off",
             f"check+out/browse/visit/see/view/explore/discover/shop/look+at/have+a+look+at {_OUR} _2 {_PRODUCTS}",
@@ -77,6 +79,7 @@ MARKETING: Final = AnyOf(
 # Every review pattern below needs one of these: without them M4-M8 are skipped (it is cheaper).
 MENTIONS_REVIEW: Final = compile_phrases(
     w.REVIEW, w.STARS, "rate/rating/rated/review*/feedback*/bewert*/recension*/calific*/valora*/valut*/avis",
+    "think/thought/words",
     "評価", "レビュー", "星", "评", "星",
 )
 # Review words that are no review ("we will review your return").
@@ -97,6 +100,8 @@ _POSITIVE_REVIEW: Final = any_of(
     phrase(f"{w.REVIEW} {w.POSITIVE}"),  # "un avis positif", "una recensione positiva"
     phrase(f"{w.STARS} {w.FIVE}"),  # "星5つ"
     r"star\s+star\s+star",  # five star symbols
+    r"(?:^|[^0-9])[5五]\s*\*",  # "a 5* review"
+    phrase("full/top marks"),
     "高評価|好评|五星|5星",
 )
 _HAPPY_GATE: Final = any_of(
@@ -162,6 +167,7 @@ CHANGE_REVIEW: Final = compile_re2(
         phrase(f"have/get/having/getting _3 {w.REVIEW} {_CHANGED}"),
         phrase(f"{w.REVIEW} could/can/would/will/might/may/should/to be/been/get/gets/got _1 {_CHANGED}"),
         phrase(f"{w.REVIEW} be/been/get/gets/got _1 {_CHANGED}"),
+        phrase(f"{w.CHANGE} _3 1/2/3/one/two/three star/stars/sterne/etoile/etoiles/estrella/estrellas/stella/stelle"),
         phrase("change/update/raise/increase/bump/upgrade it/them/that/ur/your/the _1 to")
         + r"\s*(?:\d|four|five)[\s-]*stars?",
         r"(?:レビュー|評価|评价|评论|差评|好评)[^.!?\n]{0,6}(?:削除|変更|修正|取り消|删除|修改|撤)",
@@ -181,6 +187,9 @@ REVIEW_REQUEST: Final = AnyOf(
         phrase("how many stars"),
         phrase(f"tell others/us in/with a {w.REVIEW}"),
         phrase("sharing your thoughts/experience/opinion"),
+        phrase("tell/let us _1 what you think/thought of/about the/your/this/our product/item/purchase/order/it"),
+        phrase("a few words about/on the/your/this/our product/item/purchase/order"),
+        phrase("how would/do you rate"),
     )),
     compile_re2(near(_REQUEST, _REVIEW)),
     compile_re2(near(phrases("wurden uns/mich", "freuen uns", "serions ravis", "ravis de", "nos encantaria",

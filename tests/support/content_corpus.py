@@ -47,6 +47,7 @@ class Entry:
     so_far: int = 0  # message: review requests the order already received
     lang: str = "en"
     miss: bool = False
+    batch: int = 1  # 1: written before the matcher; 2: after, from its weak spots
 
     @property
     def id(self) -> str:
@@ -57,7 +58,7 @@ def load(name: str, kind: str) -> list[Entry]:
     raw = yaml.safe_load((CORPUS / name).read_text("utf-8"))
     return [
         Entry(kind, item["text"], item.get("rule"), item.get("field", "description"), item.get("so_far", 0),
-              item.get("lang", "en"), item.get("miss", False))
+              item.get("lang", "en"), item.get("miss", False), item.get("batch", 1))
         for item in raw
     ]
 
