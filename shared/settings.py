@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from typing import Literal
 
@@ -48,6 +49,10 @@ class Settings(BaseSettings):
     otel_trace_sample_ratio: float = Field(default=0.1, ge=0.0, le=1.0)
     log_level: str = "INFO"
     clock_tick_seconds: float = Field(default=60.0, gt=0)
+    #: How far after the latest `clock.ticked` a business time from outside may lie (design.md
+    #: section 3): ISO 8601 (`P2D`) or seconds. The simulator stamps up to one day after its last
+    #: tick and the demo none, so 2 days fits both; production ticks every CLOCK_TICK_SECONDS.
+    max_clock_skew: timedelta = Field(default=timedelta(days=2), gt=timedelta(0), le=timedelta(days=30))
 
     #: Consumer batch bounds (design.md section 7).
     consumer_max_records: int = Field(default=500, ge=1, le=10_000)

@@ -1,7 +1,8 @@
 """Metrics use cases, inside the consumed batch's transaction.
 
 A batch:
-1. moves the business clock to the latest tick or event time seen;
+1. moves the business clock to the latest tick or event time seen, never past the latest tick plus
+   MAX_CLOCK_SKEW (design.md section 3: no single event moves a clock far);
 2. folds each item's events into its facts, and re-evaluates the items whose deadline has passed;
    every changed item replaces its rows in the daily buckets (old rows out, new rows in): one
    upsert per table;
@@ -35,6 +36,7 @@ from shared.events.policy import PolicyViolated
 from shared.events.seller import SellerAppealDecided, SellerStatusChanged, StatusCause
 from shared.messaging import outbox
 from shared.messaging.consumer import Incoming, handling
+from shared.settings import get_settings
 
 SOURCE = "/sellerflow/metrics"
 #: Items past a deadline re-evaluated per batch at most; the rest wait for the next batch.
@@ -60,7 +62,7 @@ class Fold:
         self.policy = policy
 
     async def __call__(self, conn: asyncpg.Connection, batch: Sequence[Incoming]) -> None:
-        await apply_batch(conn, batch, policy=self.policy)
+        await apply_batch(conn, batch, policy=self.policy, max_clock_skew=get_settings().max_clock_skew)
 
 
 def moment_of(event: Event[Any]) -> datetime:
@@ -68,11 +70,21 @@ def moment_of(event: Event[Any]) -> datetime:
     return data.now if isinstance(data, ClockTicked) else event.time
 
 
+async def batch_moment(conn: asyncpg.Connection, batch: Sequence[Incoming], max_clock_skew: timedelta) -> datetime:
+    """The latest tick or event time of the batch, but no event time after the latest tick plus the skew."""
+    ticks = [item.event.data.now for item in batch if isinstance(item.event.data, ClockTicked)]
+    if ticks:  # a rebuild folds ticks without the consumer: record them here too (idempotent)
+        await business_clock.record_tick(conn, max(ticks))
+    moment = max(moment_of(item.event) for item in batch)
+    latest = await business_clock.latest_tick(conn)
+    return moment if latest is None else min(moment, latest + max_clock_skew)
+
+
 async def apply_batch(conn: asyncpg.Connection, batch: Sequence[Incoming], *, policy: Policy = DEFAULT_POLICY,
-                      publish: bool = True) -> None:
+                      publish: bool = True, max_clock_skew: timedelta = timedelta(days=2)) -> None:
     """Fold a batch; with `publish`, refresh the sellers it changed and stage what changed for them."""
-    before, now = await repository.advance_fold_clock(conn, max(moment_of(item.event) for item in batch))
-    await business_clock.advance(conn, now)  # metrics' now: the latest tick or event time seen
+    before, now = await repository.advance_fold_clock(conn, await batch_moment(conn, batch, max_clock_skew))
+    await business_clock.advance(conn, now)  # metrics' now: the latest tick or event time seen, bounded
     touched: set[str] = set()
     by_item: dict[ItemKey, list[Event[Any]]] = {}
     found: list[tuple[str, Violation, str, str]] = []
