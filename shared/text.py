@@ -85,8 +85,8 @@ def _fold_table() -> dict[int, str | None]:
         category = unicodedata.category(char)
         if category in ("Cf", "Me") or (category == "Mn" and not _is_cjk(char)):
             table[code] = None  # zero-width, joiners, bidi controls, soft hyphen; combining and keycap marks
-        elif category == "Cc":
-            table[code] = " "
+        elif category in ("Cc", "Cs"):
+            table[code] = " "  # controls, and lone surrogates (which no UTF-8 encoder takes)
         elif category == "Nd":
             table[code] = str(unicodedata.digit(char))  # Arabic-Indic and every other decimal digit as ASCII
         elif category == "So":

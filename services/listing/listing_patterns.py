@@ -31,7 +31,7 @@ PROMOTIONAL: Final = compile_phrases(
     "best seller/sellers/selling",
     "~#\\s?1(?:[^0-9]|$)",
     "~(?:^|[^\\pL\\pN])(?:no|nr|n°|nº)\\.?\\s?1(?:[^0-9.,]|$)",
-    "hot item/items/deal/deals",
+    "hot item/items/deal/deals/selling/seller/sellers",
     "shipping/delivery/postage free/included",
     "top rated", "black friday", "cyber monday", "lowest/best price/prices", "cheapest", "deal of the day",
     "special offer/offers", "clearance", "flash/mega/big sale", "~\\d+\\s?% off", "discount/discounted", "bargain",
@@ -91,6 +91,7 @@ OFFERS: Final = compile_re2(
             "ships/ship same/next day", "ships/ship within", f"ships/ship in {_NUMBER}",
             "dispatch/dispatched/dispatches today/tomorrow/within", "dispatch/dispatched/dispatches same/next day",
             "same/next day shipping/delivery/dispatch",
+            "~\\d+\\s*(?:h|hrs?|hours?|stunden|heures|horas|ore) shipping/delivery/dispatch/versand/livraison/envio",
             "free/fast/express/quick shipping/delivery/dispatch/returns/return/postage",
             f"{_NUMBER} ~\\s?% off", f"{_NUMBER} percent/per cent off", "buy one/1 get one/1", "bogo",
             "usd/eur/gbp/cad/aud/jpy/rmb ~\\s?\\d+(?:[.,]\\d+)?",
@@ -154,7 +155,7 @@ REVIEWS: Final = AnyOf(
     compile_re2(near(_REQUEST, phrase(w.REVIEW))),
     compile_re2(near(_REQUEST, phrase(w.FIVE) + r"[^.!?;\n]{0,3}" + phrase(w.STARS))),
 )
-TAG: Final = compile_re2(r"<\s*/?\s*[a-z][a-z0-9]*[^<>]*>|<!--|<![a-z]")
+TAG: Final = compile_re2(r"<\s*/?\s*[a-z][a-z0-9]*[^<>]*>|<!--|<![a-z]|<\?")
 ALLOWED_TAG: Final = compile_re2(r"<br\s*/?>")
 # HTML written as entities, which a page decoding twice would render: "&lt;b&gt;".
 ENTITIES: Final = {"&lt;": "<", "&#60;": "<", "&#x3c;": "<", "&gt;": ">", "&#62;": ">", "&#x3e;": ">"}

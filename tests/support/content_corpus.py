@@ -35,6 +35,13 @@ _CLEAN_DRAFT = ListingDraft(
     fulfillment_channel=FulfillmentChannel.MERCHANT,
     image_urls=("https://img.example-cdn.com/mug.jpg",),
 )
+
+
+def clean_draft() -> ListingDraft:
+    """A listing that breaks no rule, to put one text into."""
+    return _CLEAN_DRAFT
+
+
 _TEXT_RULES = {Rule.L1, Rule.L2, Rule.L3, Rule.L4, Rule.L5, Rule.L6, Rule.L7}
 
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import re2
 
 from services.aftersales import message_patterns
+from services.aftersales.message_rules import SellerMessageRule, check_seller_message
 from services.listing import listing_patterns
+from services.listing.listing_rules import check_listing
 from shared import contact
 from shared.text import AnyOf, blank, compile_phrases, fold, found, is_blank
+from tests.support.content_corpus import clean_draft as draft
 
 ROOT = Path(__file__).resolve().parents[3]
 #: Every module that runs patterns over seller text.
@@ -74,6 +78,13 @@ def test_a_phrase_does_not_match_inside_other_words(text: str) -> None:
 
 def test_blanking_keeps_the_text_around_the_matches() -> None:
     assert blank(FREE_SHIPPING, "a free shipping b") == "a ~~~~~~~~~~~~~ b"
+
+
+def test_a_lone_surrogate_or_a_nul_never_makes_a_rule_fail() -> None:
+    assert check_seller_message("\ud800 call 555-123-4567 \x00", review_requests_so_far=0) == [
+        SellerMessageRule.CONTACT_DETAILS
+    ]
+    assert check_listing(replace(draft(), title="Mug \ud800", description="\x00 \udfff")).accepted
 
 
 def _imports(path: Path) -> set[str]:
