@@ -27,6 +27,7 @@ import re2
 _OPTIONS: Final = re2.Options()
 _OPTIONS.max_mem = 64 << 20
 
+
 class Pattern(Protocol):
     """What the rules use of an RE2 pattern (`re2._Regexp`: the `re2` module ships no type hints)."""
 
@@ -117,14 +118,8 @@ def fold(text: str, *, casefold: bool = True) -> str:
     return (text.casefold() if casefold else text).translate(_TABLE)
 
 
-def is_blank(text: str) -> bool:
-    """Nothing visible: only spaces, format characters and blank letters."""
-    return not fold(text).strip()
-
-
 # --- phrase patterns ----------------------------------------------------------------------------
 
-ALNUM: Final = r"[\pL\pN]"
 NOT_ALNUM: Final = r"[^\pL\pN]"
 # Folded Latin text is ASCII: small classes keep the automata small (Unicode classes, copied into
 # every letter of every phrase, would not compile).

@@ -12,9 +12,9 @@ import re2
 from services.aftersales import message_patterns
 from services.aftersales.message_rules import SellerMessageRule, check_seller_message
 from services.listing import listing_patterns
-from services.listing.listing_rules import check_listing
+from services.listing.listing_rules import Rule, check_listing
 from shared import contact
-from shared.text import AnyOf, blank, compile_phrases, fold, found, is_blank
+from shared.text import AnyOf, blank, compile_phrases, fold, found
 from tests.support.content_corpus import clean_draft as draft
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -55,8 +55,8 @@ def test_folding_can_keep_the_case_of_plain_letters() -> None:
 
 
 @pytest.mark.parametrize("title", ["\u200b\u200b", "\u3164", "\u2800 \u2800", "\u00a0\u200d"])
-def test_text_of_only_invisible_characters_is_blank(title: str) -> None:
-    assert is_blank(title)
+def test_a_title_of_only_invisible_characters_is_empty(title: str) -> None:
+    assert check_listing(replace(draft(), title=title)).rules == (Rule.L1,)
 
 
 FREE_SHIPPING = compile_phrases("free shipping")
