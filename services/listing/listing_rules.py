@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from services.listing import listing_patterns as patterns
 from shared.contact import find_contact_details
 from shared.events.common import Condition, FulfillmentChannel, PolicyCategory, Severity
-from shared.text import AnyOf, Pattern, blank, fold, found, in_original
+from shared.text import AnyOf, Pattern, blank, fold, found, in_original, matches
 
 
 class Rule(StrEnum):
@@ -155,7 +155,7 @@ def _texts(draft: ListingDraft) -> Iterator[tuple[str, str]]:
 def _check_title(title: str, config: ListingRulesConfig) -> list[RuleBreach]:
     length = len(title.strip())
     visible = len(fold(title).strip())  # zero-width characters and blank letters show nothing
-    if not visible >= 1 or length > config.title_max_length:
+    if visible < 1 or length > config.title_max_length:
         message = f"the title must have 1-{config.title_max_length} characters, it has {min(visible, length)}"
         return [RuleBreach(Rule.L1, "title", message)]
     if _shouts(title, config):
@@ -178,8 +178,8 @@ def _check_text(draft: ListingDraft) -> list[RuleBreach]:
             if title_only and name != "title":
                 continue
             searched = blank(_NOT_MATCHES[rule], folded) if rule in _NOT_MATCHES else folded
-            if matches := found(pattern, searched):
-                shown = ", ".join(map(repr, in_original(text, folded, matches)))
+            if phrases := found(pattern, searched):
+                shown = ", ".join(map(repr, in_original(text, folded, phrases)))
                 breaches.append(RuleBreach(rule, name, f"{what}: {shown}"))
         if contact := find_contact_details(fold(text, casefold=False)):
             breaches.append(RuleBreach(Rule.L4, name, f"contact details or link: {', '.join(map(repr, contact.all))}"))
@@ -191,8 +191,7 @@ def _check_text(draft: ListingDraft) -> list[RuleBreach]:
 def _tags(folded: str) -> list[str]:
     for entity, char in patterns.ENTITIES.items():  # "&lt;b&gt;" is a tag to a page that decodes twice
         folded = folded.replace(entity, char)
-    tags = [match.group(0) for match in patterns.TAG.finditer(folded)]
-    return [tag for tag in tags if not patterns.ALLOWED_TAG.fullmatch(tag)]
+    return list(dict.fromkeys(matches(patterns.TAG, blank(patterns.ALLOWED_TAG, folded))))
 
 
 def _is_duplicate(draft: ListingDraft, existing: ExistingListings) -> bool:
