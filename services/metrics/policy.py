@@ -53,7 +53,10 @@ class RateRule:
 
     @property
     def category(self) -> str:
-        """The violation category: a repeat of the same category within the repeat window doubles."""
+        """The violation category: one per metric, so the two ODR channels are two (domain.md section 7); the
+        10- and 30-day late shipment windows are one. A repeat of the same category within the repeat window doubles."""
+        if self.name is MetricName.ORDER_DEFECT_RATE and self.channel is not None:
+            return f"{self.name.value}_{self.channel.value}"
         return self.name.value
 
 
@@ -107,6 +110,10 @@ class Policy:
     })
     #: Most defects an enforcement decision lists (the event allows 500).
     max_defects_listed: int = 200
+
+    def category_of(self, key: str) -> str:
+        """The violation category of a rate's bucket key (`odr.merchant` -> `order_defect_rate_merchant`)."""
+        return next(rule.category for rule in self.rates if rule.key == key)
 
     def windows_by_family(self) -> dict[str, tuple[int, ...]]:
         """Every bucket family and the windows a scorecard sums it over (sales also the previous period)."""

@@ -112,7 +112,8 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[Incoming], *, po
                 by_operator = data.cause in (StatusCause.APPEAL, StatusCause.OPERATOR)
                 level = enforcement.LEVEL_OF_STATUS.get(data.new_status) if by_operator else None
                 statuses.append((seller, data.new_status.value, None if level is None else int(level)))
-    changed, _ = await fold_items(conn, by_item, now)
+    ticks = [item.event.data.now for item in batch if isinstance(item.event.data, ClockTicked)]
+    changed, _ = await fold_items(conn, by_item, now, ticks=ticks)
     await repository.save_violations(conn, found)
     await repository.resolve_violations(conn, resolutions)
     await repository.record_appeals(conn, appeals)
@@ -122,7 +123,6 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[Incoming], *, po
     if before is not None and now.date() > before.date():
         await windows_moved(conn, before, now, policy)
     sellers = touched | changed | await repository.take_stale(conn, STALE_PER_BATCH)
-    ticks = [item.event.data.now for item in batch if isinstance(item.event.data, ClockTicked)]
     if ticks:
         # Enforcement is decided on the business clock's ticks only, for every seller, at the tick's
         # time: what is decided then does not depend on how the events before it were batched.
@@ -132,31 +132,48 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[Incoming], *, po
 
 
 async def fold_items(conn: asyncpg.Connection, by_item: dict[ItemKey, list[Event[Any]]], now: datetime,
-                     due_limit: int = DUE_PER_BATCH) -> tuple[set[str], int]:
-    """Apply each item's new facts, re-evaluate items past a deadline.
+                     due_limit: int = DUE_PER_BATCH, ticks: Sequence[datetime] = ()) -> tuple[set[str], int]:
+    """Apply each item's new facts, re-evaluate items whose deadline a clock tick reached.
 
+    A deadline passes at the first tick at or after it (domain.md section 6), never between ticks:
+    the batch's `ticks` are recorded, and every deadline a tick has reached is judged by its first one.
     Returns the sellers whose buckets changed, and how many items were due.
     """
+    last_tick = await repository.record_ticks(conn, ticks)
     rows = await repository.lock_items(conn, list(by_item))
-    due_rows = await repository.lock_due_items(conn, now, due_limit)
+    due_rows = await repository.lock_due_items(conn, last_tick, due_limit) if last_tick is not None else []
     due = [row for row in due_rows if row.key not in by_item]
-    saves: list[tuple[ItemKey, date, dict[str, Any], Any, datetime | None]] = []
-    changes: BucketChanges = {}
+    states: list[tuple[ItemKey, facts.ItemState, Any]] = []
     for key, events in by_item.items():
         _, kind, item_id = key
         row = rows.get(key)
         state = codec.decode(kind, item_id, row.facts) if row else facts.new_item(kind, item_id, events[0])
         for event in sorted(events, key=lambda e: (e.time, e.type, str(e.id))):
             state = facts.apply(state, event)
-        _evaluate(key, state, row.applied if row else {}, now, saves, changes)
-    for row in due:
-        _evaluate(row.key, codec.decode(row.key[1], row.key[2], row.facts), row.applied, now, saves, changes)
+        states.append((key, state, row.applied if row else {}))
+    states += [(row.key, codec.decode(row.key[1], row.key[2], row.facts), row.applied) for row in due]
+    judged = await _judged(conn, [state for _, state, _ in states], last_tick)
+    saves: list[tuple[ItemKey, date, dict[str, Any], Any, datetime | None]] = []
+    changes: BucketChanges = {}
+    for key, state, applied in states:
+        _evaluate(key, facts.with_judged(state, judged), applied, now, saves, changes)
     await repository.save_items(conn, saves)
     await repository.add_to_buckets(conn, changes)
     today = now.date()
     await repository.forget_histories(conn, [(seller, CATEGORY_OF_KEY[metric]) for seller, metric, _, eff in changes
                                              if eff < today and metric in CATEGORY_OF_KEY])
     return {key[0] for key in changes}, len(due_rows)
+
+
+async def _judged(conn: asyncpg.Connection, states: Sequence[facts.ItemState], last_tick: datetime | None
+                  ) -> dict[datetime, datetime]:
+    """Every deadline of these items that a tick has reached -> the first tick at or after it (a tick delivered
+    late may be an earlier first one than the tick that judged a deadline before)."""
+    if last_tick is None:
+        return {}
+    waiting = {d for state in states if not isinstance(state, facts.ReviewState)
+               for d in facts.deadlines(state) if d <= last_tick}
+    return await repository.first_ticks_at_or_after(conn, sorted(waiting))
 
 
 def _evaluate(key: ItemKey, state: facts.ItemState, applied: Any, now: datetime,
@@ -199,7 +216,7 @@ async def refresh(conn: asyncpg.Connection, sellers: Sequence[str], now: datetim
     sums = await repository.window_sums(conn, sellers, day, policy)
     standings = await repository.lock_standings(conn, sellers)
     cards = {s: scorecard(day, sums[s], policy) for s in sellers}
-    flags = {(s, c): f for s, card in cards.items() for c, f in queries.categories_of(card).items()}
+    flags = {(s, c): f for s, card in cards.items() for c, f in queries.categories_of(card, policy).items()}
     breached: dict[str, set[str]] = {s: set() for s in sellers}
     for (seller, category), flag in flags.items():
         if flag:
