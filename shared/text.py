@@ -73,9 +73,23 @@ def _confusables() -> dict[int, str]:
     return table
 
 
+def _latin_base(char: str) -> str | None:
+    """The plain letter of a Latin letter that has no decomposition: f with a hook, a small capital s."""
+    words = unicodedata.name(char, "").split()
+    if words[:1] != ["LATIN"] or "LETTER" not in words:
+        return None
+    rest = [word for word in words[words.index("LETTER") + 1 :] if word not in ("SMALL", "CAPITAL")]
+    if rest[:1] and len(rest[0]) == 1 and rest[0].isalpha() and (len(rest) == 1 or rest[1] == "WITH"):
+        return rest[0].lower()
+    return None
+
+
 def _fold_table() -> dict[int, str | None]:
     table: dict[int, str | None] = {}
     table.update(_confusables())
+    for code in [*range(0x180, 0x2B0), *range(0x1D00, 0x1DC0), *range(0x2C60, 0x2C80), *range(0xA720, 0xA800)]:
+        if (base := _latin_base(chr(code))) is not None:
+            table.setdefault(code, base)
     for code in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:  # accented Latin: its base letter
         decomposed = unicodedata.normalize("NFD", chr(code))
         if len(decomposed) > 1 and decomposed[0].isascii():
@@ -101,7 +115,7 @@ def _fold_table() -> dict[int, str | None]:
     # Punctuation between letters ("f•r•e•e", "n°1") as its ASCII kin: the phrase automata stay ASCII.
     table.update({ord(char): "." for char in "\u2026\u2022\u00b0\u2219\u25cf"})
     table.update({ord(char): "-" for char in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"})
-    table[ord("\r")] = "\n"
+    table.update({ord("\r"): "\n", 0x2028: "\n", 0x2029: "\n"})
     return table
 
 
@@ -124,7 +138,7 @@ NOT_ALNUM: Final = r"[^\pL\pN]"
 # Folded Latin text is ASCII: small classes keep the automata small (Unicode classes, copied into
 # every letter of every phrase, would not compile).
 _WORD_CHAR: Final = "[a-z0-9]"
-_JUNK: Final = r"[ .,\-_*'\"~+|/\\:;!?#()\[\]{}<>=^%&]"
+_JUNK: Final = r"[ \n.,\-_*'\"~+|/\\:;!?#()\[\]{}<>=^%&]"
 #: What may stand between two letters of one word: up to three non-letters ("f.r.e.e", "f - r - e - e").
 _INSIDE: Final = _JUNK + "{0,3}"
 #: What may stand between two words of a phrase: nothing ("freeshipping") or a little punctuation.

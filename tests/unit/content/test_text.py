@@ -42,6 +42,11 @@ RULE_MODULES = [
         ("\u0455\u0430l\u0435", "sale"),  # Cyrillic s, a, e
         ("Rez\u00e9nsion", "rezension"),  # accents
         ("f\u0332r\u0332e\u0332e\u0332", "free"),  # combining underline
+        ("\u0191ree", "free"),  # Latin f with a hook
+        ("\ua730\u0280\u1d07\u1d07", "free"),  # small capitals
+        ("\u0665\u0665\u0665", "555"),  # Arabic-Indic digits
+        ("5\ufe0f\u20e3", "5"),  # a keycap
+        ("f\U0001f525r", "f*r"),  # an emoji between letters is punctuation
         ("\u30ec\u30d3\u30e5\u30fc", "\u30ec\u30d3\u30e5\u30fc"),  # Japanese keeps its voiced marks
         ("\u3007\u4e5d\u3007", "\u3007\u4e5d\u3007"),  # kanji digits are no Latin O
     ],
@@ -65,7 +70,8 @@ FREE_SHIPPING = compile_phrases("free shipping")
 @pytest.mark.parametrize(
     "text",
     ["free shipping", "FREE SHIPPING", "f r e e  s h i p p i n g", "f.r.e.e shipping", "fr-ee sh-ipping",
-     "fr33 sh1pping", "freeshipping", "free\u2022shipping", "\u201cfree\u201d shipping"],
+     "fr33 sh1pping", "freeshipping", "free\u2022shipping", "\u201cfree\u201d shipping", "FREE\nSHIPPING",
+     "free\u2028shipping", "phree shipping", "fr\u20ac\u20ac shipping", "f - r - e - e shipping"],
 )
 def test_a_phrase_matches_across_spacing_punctuation_and_leetspeak(text: str) -> None:
     assert found(FREE_SHIPPING, fold(text))
