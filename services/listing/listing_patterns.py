@@ -20,6 +20,8 @@ NOT_A_SALE: Final = compile_re2(
     phrases(
         "garage/yard/bake/estate/rummage/jumble/boot/charity/church/tag/moving sale/sales",
         "sale street/road/lane/avenue/way/drive/st/rd/ave/place",
+        # Signage for other people's sales: "Sale Price Tags", "Sale Signs".
+        "sale sign/signs/tag/tags/label/labels/sticker/stickers/banner/banners/price+tags/price+labels/price+stickers",
     )
 )
 
@@ -33,8 +35,8 @@ PROMOTIONAL: Final = compile_phrases(
     "~(?:^|[^\\pL\\pN])(?:no|nr|n°|nº)\\.?\\s?1(?:[^0-9.,]|$)",
     "hot item/items/deal/deals/selling/seller/sellers",
     "shipping/delivery/postage free/included",
-    "top rated", "black friday", "cyber monday", "lowest/best price/prices", "cheapest", "deal of the day",
-    "special offer/offers", "clearance", "flash/mega/big sale", "~\\d+\\s?% off", "discount/discounted", "bargain",
+    "top rated", "black+friday/cyber+monday deal/deals/sale/offer/offers/special", "lowest/best price/prices",
+    "cheapest", "deal of the day", "special offer/offers", "clearance/flash/mega/big sale", "~\\d+\\s?% off",
     "sale",
     "on sale",
     "limited time/offer",
