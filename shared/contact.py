@@ -188,7 +188,7 @@ PHONES: Final = (
 )
 # Messenger ids are contact details too: "微信: shop888", "LINE ID: shop123", "telegram: @myshop".
 MESSENGER_ID: Final = _compile(
-    r"(?:微信|威信|vx|wx|wechat|qq|line\s*id|ライン\s*id|ラインid|telegram|skype)\s*(?:号|id)?\s*:?\s*@?[a-z0-9_\-]{5,}"
+    r"(?:微信|威信|vx|wx|wechat|qq|line\s*id|ライン\s*id|ラインid|telegram|skype|加\s*v)\s*(?:号|id)?\s*:?\s*@?[a-z0-9_\-]{5,}"
 )
 
 
