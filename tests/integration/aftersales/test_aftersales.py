@@ -149,6 +149,17 @@ async def test_a_second_review_request_for_an_order_is_blocked(world: World) -> 
     assert (second.status_code, second.json()["rules"]) == (422, ["M8"])
 
 
+async def test_a_disguised_review_request_in_german_counts_and_a_long_second_one_is_blocked(world: World) -> None:
+    order_id = await world.order(at=T0)
+    first = {"text": "Wir w\u00fcrden uns \u00fcber eine Bew\u200bertung freuen.", "at": (T0 + DAY).isoformat()}
+    assert ok(await world.http.post(f"/v1/orders/{order_id}/messages", json=first))["delivered"] is True
+    # Long enough to be checked in a worker thread, off the event loop.
+    long = "Your parcel left our warehouse today. " * 80 + "Please leave a review of your purchase."
+    again = {"text": long, "at": (T0 + 2 * DAY).isoformat()}
+    second = await world.http.post(f"/v1/orders/{order_id}/messages", json=again)
+    assert (second.status_code, second.json()["rules"]) == (422, ["M8"])
+
+
 # --- returns and refunds --------------------------------------------------------------------------
 
 
