@@ -109,6 +109,7 @@ class BatchProcessor:
         group: str,
         logical_topic: Callable[[str], str],
         max_transient_wait: float = 60.0,
+        max_message_bytes: int = dead_letters.DEFAULT_MAX_MESSAGE_BYTES,
     ) -> None:
         self.pool = pool
         self.handler = handler
@@ -116,6 +117,7 @@ class BatchProcessor:
         self.group = group
         self.logical_topic = logical_topic
         self.max_transient_wait = max_transient_wait
+        self.max_message_bytes = max_message_bytes  # a dead letter's `.dlq` record stays within it
         self.in_flight = 0  # batches being applied now: a fetched batch is past the consumer's position
         self.batches = 0
         self.records = 0
@@ -227,7 +229,7 @@ class BatchProcessor:
                 telemetry.MESSAGES_HANDLED.labels(self.service, item.topic).inc()
 
     async def _stage_dead_letters(self, conn: asyncpg.Connection, letters: list[dead_letters.DeadLetter]) -> None:
-        await dead_letters.stage_once(conn, letters, service=self.service)
+        await dead_letters.stage_once(conn, letters, service=self.service, max_message_bytes=self.max_message_bytes)
 
     async def _retrying_transient(self, attempt: Callable[[], Awaitable[None]]) -> None:
         delay = 0.1
