@@ -241,7 +241,7 @@ class OutboxRelay:
                 [b["bucket"] for b in buckets],
                 self.batch_size,
             )
-            outcome = await self._hand_over(rows)
+            outcome = await self.hand_over(rows)
             if outcome.sent:
                 await conn.execute(
                     "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [r["id"] for r in outcome.sent]
@@ -262,7 +262,7 @@ class OutboxRelay:
                       extra={"outbox_id": row["id"], "topic": row["topic"], "reason": reason})
         return outcome
 
-    async def _hand_over(self, rows: Sequence[asyncpg.Record]) -> PassOutcome:
+    async def hand_over(self, rows: Sequence[asyncpg.Record]) -> PassOutcome:
         """Send every row, then await each acknowledgement and sort each row by its own outcome."""
         outcome = PassOutcome()
         stalled: set[int] = set()  # buckets whose pass stopped at a transient failure

@@ -17,9 +17,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from sellerflow import dlq
+from shared import db
 from shared.auth import operator_token, seller_token
 from shared.events import Event, topics
 from shared.messaging import dead_letters as dl
+from shared.messaging import ledger
+from shared.messaging.consumer import Record
 from shared.runtime import ServiceRuntime, create_http_app
 from shared.settings import Settings
 from tests.integration import probe
@@ -195,3 +198,28 @@ async def test_the_operator_api_refuses_sellers_and_unknown_letters(service: Ser
                              json={"by": "ada", "note": "?"})
     assert missing.status_code == 404
     assert (await api.get("/v1/ops/outbox/set-aside", headers=operator(settings))).json() == []
+
+
+async def test_letters_and_set_aside_rows_past_the_retention_are_erased_with_their_originals(settings: Settings
+                                                                                             ) -> None:
+    assert settings.database_url
+    dsn = settings.database_url.get_secret_value()
+    schema = settings.schema_for("retention")
+    await db.migrate(dsn, schema, [db.MESSAGING_MIGRATIONS])
+    pool = await db.create_pool(dsn, schema, size=1)
+    try:
+        letters = [dl.DeadLetter(Record("p.ingress.orders", 0, offset, b"S-1", b"buyer data", ()),
+                                 topics.INGRESS_ORDERS, "p.probe", "InvalidEvent", "bad") for offset in (1, 2)]
+        async with pool.acquire() as conn, conn.transaction():
+            await dl.stage_once(conn, letters, service="retention")
+            await conn.execute("UPDATE dead_letters SET created_at = now() - interval '31 days'"
+                               " WHERE kafka_offset = 1")
+            await conn.execute("UPDATE outbox SET set_aside_at = now() - interval '31 days', set_aside_reason = 'r'"
+                               " WHERE id = (SELECT min(id) FROM outbox)")
+        assert await ledger.purge_expired(pool, settings.dead_letter_retention_seconds) == 2
+        left = await pool.fetch("SELECT kafka_offset, value FROM dead_letters")
+        assert [(row["kafka_offset"], bytes(row["value"])) for row in left] == [(2, b"buyer data")]
+        assert await pool.fetchval("SELECT count(*) FROM outbox") == 1
+    finally:
+        await pool.close()
+        await db.drop_schema(dsn, schema)
