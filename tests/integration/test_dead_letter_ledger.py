@@ -7,16 +7,19 @@ database) and the service's operator HTTP API.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from click.testing import Result
+from typer.testing import CliRunner
 
-from sellerflow import dlq
+from sellerflow import cli, dlq
 from shared import db
 from shared.auth import operator_token, seller_token
 from shared.events import Event, topics
@@ -24,7 +27,7 @@ from shared.messaging import dead_letters as dl
 from shared.messaging import ledger
 from shared.messaging.consumer import Record
 from shared.runtime import ServiceRuntime, create_http_app
-from shared.settings import Settings
+from shared.settings import Settings, get_settings
 from tests.integration import probe
 from tests.support.factories import checkout_order, unique
 from tests.support.kafka import eventually, publish_events, read_topic
@@ -175,8 +178,14 @@ async def test_replay_all_twice_re_drives_each_outstanding_letter_once_and_resol
     for event in picky[2:]:
         await eventually(lambda e=event: _applied_once(service, e.data.order_id), timeout=60, what="replayed applied")
     # The topic holds each original once, plus one re-drive per replayed letter: 4 + 1 fixed + 2.
-    records = await read_topic(settings, topics.INGRESS_ORDERS, expect=0, timeout=10)
-    mine = [r for r in records if r.key == seller.encode()]
+    mine: list[int] = []
+
+    async def seven_arrived() -> bool:
+        records = await read_topic(settings, topics.INGRESS_ORDERS, expect=1, timeout=10)
+        mine[:] = [r.offset for r in records if r.key == seller.encode()]
+        return len(mine) >= 7
+
+    await eventually(seven_arrived, timeout=60, what="the originals and the re-drives on the topic")
     assert len(mine) == 7
     assert await applied(service, picky[0].data.order_id) == 0  # replaced by the fixed body
     assert await applied(service, picky[1].data.order_id) == 0  # resolved, never replayed
@@ -223,3 +232,46 @@ async def test_letters_and_set_aside_rows_past_the_retention_are_erased_with_the
     finally:
         await pool.close()
         await db.drop_schema(dsn, schema)
+
+
+async def test_the_dlq_commands_list_resolve_and_refuse_to_replay_a_resolved_letter(service: ServiceRuntime) -> None:
+    settings = service.settings
+    seller = unique("S-cli")
+    await publish_events(settings, topics.INGRESS_ORDERS, [checkout_order(seller, unique("refuse"))])
+
+    async def outstanding() -> list[dlq.Listed]:
+        return [x for x in await dlq.list_letters(settings, SERVICES) if x.entry.key == seller]
+
+    await eventually(lambda: _has(outstanding()), timeout=60, what="the letter outstanding")
+    [letter] = await outstanding()
+    name = f"probe/{letter.entry.id}"
+
+    listed = await sellerflow(settings, "dlq", "list", "-s", "probe")
+    assert listed.exit_code == 0 and f"{name}  outstanding" in listed.output
+    resolved = await sellerflow(settings, "dlq", "resolve", name, "--by", "ada", "--note", "junk")
+    assert resolved.exit_code == 0 and "resolved by ada" in resolved.output
+    assert name not in (await sellerflow(settings, "dlq", "list", "-s", "probe")).output
+    assert f"{name}  resolved" in (await sellerflow(settings, "dlq", "list", "-s", "probe", "--all")).output
+    refused = await sellerflow(settings, "dlq", "replay", name)
+    assert refused.exit_code == 1 and "is resolved" in refused.output
+    aside = await sellerflow(settings, "outbox", "list", "-s", "probe")
+    assert aside.exit_code == 0 and "0 rows set aside" in aside.output
+
+
+async def _has(letters: Awaitable[list[dlq.Listed]]) -> bool:
+    return bool(await letters)
+
+
+async def sellerflow(settings: Settings, *args: str) -> Result:
+    """The CLI as an operator runs it, in a thread (it runs its own event loop), on this test's schemas."""
+    assert settings.database_url
+    env = {"DATABASE_URL": settings.database_url.get_secret_value(), "DB_SCHEMA_PREFIX": settings.db_schema_prefix}
+
+    def invoke() -> Result:
+        get_settings.cache_clear()
+        try:
+            return CliRunner().invoke(cli.app, list(args), env=env)
+        finally:
+            get_settings.cache_clear()
+
+    return await asyncio.to_thread(invoke)
