@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 from sellerflow import cli, dlq
 from shared import db
 from shared.auth import operator_token, seller_token
-from shared.events import Event, topics
+from shared.events import Event, parse_event, topics
+from shared.events.order import OrderPlaced
 from shared.messaging import dead_letters as dl
 from shared.messaging import ledger
 from shared.messaging.consumer import Record
@@ -31,6 +32,7 @@ from shared.settings import Settings, get_settings
 from tests.integration import probe
 from tests.support.factories import checkout_order, unique
 from tests.support.kafka import eventually, publish_events, read_topic
+from tests.support.platform import running
 
 pytestmark = pytest.mark.integration
 
@@ -275,3 +277,19 @@ async def sellerflow(settings: Settings, *args: str) -> Result:
             get_settings.cache_clear()
 
     return await asyncio.to_thread(invoke)
+
+
+async def test_oversized_poison_orders_do_not_stop_the_order_service_publishing_its_events(settings: Settings
+                                                                                          ) -> None:
+    seller = unique("S-order")
+    valid = [checkout_order(seller) for _ in range(3)]
+    async with running(settings, ["order"]):
+        await publish_large(settings, [(seller.encode(), padded(checkout_order(seller), MIB + 2_000)),
+                                       (seller.encode(), padded(checkout_order(seller), 1_048_300))]
+                            + [(e.key, e.to_bytes()) for e in valid])
+        letters = await read_topic(settings, topics.dlq_topic(topics.INGRESS_ORDERS), expect=2, timeout=60)
+        published = await read_topic(settings, topics.ORDER_EVENTS, expect=3, timeout=60)
+    assert len(letters) == 2 and all(len(r.value or b"") == dl.PREVIEW_BYTES for r in letters)
+    placed = [parse_event(r.value or b"", topic=topics.ORDER_EVENTS) for r in published]
+    assert sorted(e.data.order_id for e in placed if isinstance(e.data, OrderPlaced)) == sorted(
+        e.data.order_id for e in valid)
