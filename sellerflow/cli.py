@@ -181,11 +181,14 @@ def dlq_replay(
         typer.echo(one.summary())
         typer.echo("replayed 1 letter")
         return
-    done = _ledger_call(dlq.replay_outstanding(get_settings(), service or SERVICE_NAMES, by=who, note=note,
-                                               topic=topic))
+    done, too_large = _ledger_call(dlq.replay_outstanding(get_settings(), service or SERVICE_NAMES, by=who,
+                                                          note=note, topic=topic))
     for entry in done:
         typer.echo(entry.summary())
     typer.echo(f"replayed {len(done)} letters")
+    if too_large:
+        typer.echo(f"left outstanding, too large to send (replay each with --body, or resolve it): "
+                   f"{', '.join(too_large)}")
 
 
 @dlq_app.command("resolve")
@@ -222,11 +225,11 @@ def _status(text: str) -> Status:
 def _ledger_call(call: Coroutine[Any, Any, T]) -> T:
     """Run a ledger call; its refusals become one line, not a traceback."""
     from sellerflow.dlq import LedgerUnavailable
-    from shared.messaging.ledger import LetterNotFound, LetterNotOutstanding
+    from shared.messaging.ledger import LetterNotFound, LetterNotOutstanding, TooLargeToReplay
 
     try:
         return asyncio.run(call)
-    except (LedgerUnavailable, LetterNotFound, LetterNotOutstanding, ValueError) as error:
+    except (LedgerUnavailable, LetterNotFound, LetterNotOutstanding, TooLargeToReplay, ValueError) as error:
         typer.echo(f"sellerflow: {error}", err=True)
         raise typer.Exit(1) from None
 

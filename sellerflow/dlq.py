@@ -91,17 +91,23 @@ async def replay_one(settings: Settings, ref: str, *, by: str, note: str | None 
     async with service_ledger(settings, service) as conn:
         if conn is None:
             raise ledger.LetterNotFound(f"{service} keeps no dead-letter ledger yet")
-        return Listed(service, await ledger.replay(conn, letter_id, by=by, note=note, body=body))
+        return Listed(service, await ledger.replay(conn, letter_id, by=by, note=note, body=body,
+                                                   max_message_bytes=settings.kafka_max_message_bytes))
 
 
 async def replay_outstanding(
     settings: Settings, services: Sequence[str] = SERVICE_NAMES, *, by: str, note: str | None = None,
     topic: str | None = None,
-) -> list[Listed]:
+) -> tuple[list[Listed], list[str]]:
+    """Every outstanding letter of the services, each once; returns them, and the ones too large to send."""
     replayed: list[Listed] = []
+    too_large: list[str] = []
     async for service, conn in _ledgers(settings, services):
-        replayed += [Listed(service, e) for e in await ledger.replay_outstanding(conn, by=by, note=note, topic=topic)]
-    return replayed
+        done = await ledger.replay_outstanding(conn, by=by, note=note, topic=topic,
+                                               max_message_bytes=settings.kafka_max_message_bytes)
+        replayed += [Listed(service, e) for e in done.replayed]
+        too_large += [f"{service}/{letter_id}" for letter_id in done.too_large]
+    return replayed, too_large
 
 
 async def resolve_one(settings: Settings, ref: str, *, by: str, note: str) -> Listed:

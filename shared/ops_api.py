@@ -73,17 +73,21 @@ async def list_dead_letters(
 
 
 @router.post("/dead-letters/{letter_id}/replay", response_model=ledger.LetterEntry,
-             responses={**_ONE, 422: {"model": Problem, "description": "body_base64 is not base64"}},
+             responses={**_ONE, 422: {"model": Problem, "description": "body_base64 is not base64, or the message"
+                                                                   " is over the broker's limit"}},
              summary="Re-drive one outstanding letter to its original topic and mark it replayed")
-async def replay_dead_letter(letter_id: int, request: ReplayRequest, pool: Pool) -> ledger.LetterEntry:
+async def replay_dead_letter(letter_id: int, request: ReplayRequest, pool: Pool, http_request: Request
+                             ) -> ledger.LetterEntry:
     body = None
     if request.body_base64 is not None:
         try:
             body = base64.b64decode(request.body_base64, validate=True)
         except binascii.Error:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "body_base64 is not base64") from None
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "body_base64 is not base64") from None
     async with pool.acquire() as conn:
-        return await _one(ledger.replay(conn, letter_id, by=request.by, note=request.note, body=body))
+        limit = http_request.app.state.runtime.settings.kafka_max_message_bytes
+        return await _one(ledger.replay(conn, letter_id, by=request.by, note=request.note, body=body,
+                                        max_message_bytes=limit))
 
 
 @router.post("/dead-letters/{letter_id}/resolve", response_model=ledger.LetterEntry, responses=_ONE,
@@ -106,4 +110,6 @@ async def _one(change: Awaitable[ledger.LetterEntry]) -> ledger.LetterEntry:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
     except ledger.LetterNotOutstanding as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
+    except ledger.TooLargeToReplay as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
     return entry

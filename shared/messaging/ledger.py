@@ -9,7 +9,8 @@ service's `/v1/ops/dead-letters` routes (HTTP); both call the functions here, so
   re-drives a letter twice);
 - a replay stages the original (or a fixed body) in the service's outbox, for the original topic
   with its original key and headers (less `dlq.*`), in the same transaction as the ledger update:
-  the message and the ledger never disagree;
+  the message and the ledger never disagree; an original over the broker's limit is not replayed
+  (the relay would only set it aside): it takes a fixed body, or a resolve;
 - letters older than the dead-letter retention are deleted with their originals (buyer data).
 """
 
@@ -17,13 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 import asyncpg
 from pydantic import BaseModel, Field
 
-from shared.messaging.outbox import OutboxRow, stage_rows
+from shared.messaging.dead_letters import DEFAULT_MAX_MESSAGE_BYTES
+from shared.messaging.outbox import OutboxRow, record_size, stage_rows
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,10 @@ class LetterNotFound(LookupError):
     pass
 
 
+class TooLargeToReplay(Exception):
+    """The original is over the broker's limit: the relay would only set it aside. Send a fixed body, or resolve it."""
+
+
 class LetterNotOutstanding(Exception):
     """The letter was replayed or resolved already: it is not re-driven twice."""
 
@@ -96,7 +103,8 @@ async def get_letter(conn: asyncpg.Connection, letter_id: int) -> LetterEntry:
 
 
 async def replay(
-    conn: asyncpg.Connection, letter_id: int, *, by: str, note: str | None = None, body: bytes | None = None
+    conn: asyncpg.Connection, letter_id: int, *, by: str, note: str | None = None, body: bytes | None = None,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
 ) -> LetterEntry:
     """Re-drive one outstanding letter (its original, or `body` instead) and mark it replayed."""
     async with conn.transaction():
@@ -107,17 +115,28 @@ async def replay(
             raise LetterNotFound(f"no dead letter {letter_id}")
         if original["status"] != "outstanding":
             raise LetterNotOutstanding(await get_letter(conn, letter_id))
+        if (size := _size(original, body)) > max_message_bytes:
+            raise TooLargeToReplay(f"letter {letter_id} is {size} bytes, over the {max_message_bytes}-byte limit:"
+                                   " replay it with a fixed body, or resolve it")
         await _restage(conn, original, body)
         await _mark(conn, [letter_id], "replayed", by=by, note=note)
         return await get_letter(conn, letter_id)
 
 
+@dataclass(frozen=True)
+class Replayed:
+    replayed: list[LetterEntry]
+    too_large: list[int]  # ids left outstanding: replay each with a fixed body, or resolve it
+
+
 async def replay_outstanding(
-    conn: asyncpg.Connection, *, by: str, note: str | None = None, topic: str | None = None
-) -> list[LetterEntry]:
+    conn: asyncpg.Connection, *, by: str, note: str | None = None, topic: str | None = None,
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+) -> Replayed:
     """Re-drive every outstanding letter (of one topic, if named) once, in one transaction.
 
-    Letters another operator is replaying at this moment are skipped (locked), never sent twice.
+    Letters another operator is replaying at this moment are skipped (locked), never sent twice;
+    letters too large to send stay outstanding and are named in the result.
     """
     async with conn.transaction():
         originals = await conn.fetch(
@@ -125,12 +144,14 @@ async def replay_outstanding(
             " AND ($1::text IS NULL OR topic = $1) ORDER BY id FOR UPDATE SKIP LOCKED",
             topic,
         )
-        for original in originals:
+        fitting = [original for original in originals if _size(original, None) <= max_message_bytes]
+        for original in fitting:
             await _restage(conn, original, None)
-        ids = [original["id"] for original in originals]
+        ids = [original["id"] for original in fitting]
         await _mark(conn, ids, "replayed", by=by, note=note)
         rows = await conn.fetch(f"SELECT {_COLUMNS} FROM dead_letters WHERE id = ANY($1::bigint[]) ORDER BY id", ids)
-    return [_entry(row) for row in rows]
+    too_large = [original["id"] for original in originals if original["id"] not in set(ids)]
+    return Replayed([_entry(row) for row in rows], too_large)
 
 
 async def resolve(conn: asyncpg.Connection, letter_id: int, *, by: str, note: str) -> LetterEntry:
@@ -145,11 +166,20 @@ async def resolve(conn: asyncpg.Connection, letter_id: int, *, by: str, note: st
         return await get_letter(conn, letter_id)
 
 
-async def _restage(conn: asyncpg.Connection, original: asyncpg.Record, body: bytes | None) -> None:
+def _replay_row(original: asyncpg.Record, body: bytes | None) -> OutboxRow:
+    """The original's record again (or the fixed body), for its topic, with its key and headers less `dlq.*`."""
     headers = {k: v for k, v in original["headers"].items() if not k.startswith("dlq.")}
     key = original["key"].decode("utf-8", "replace") if original["key"] else ""
-    value = body if body is not None else original["value"]
-    await stage_rows(conn, [OutboxRow(original["topic"], key, value, headers)])
+    return OutboxRow(original["topic"], key, body if body is not None else original["value"], headers)
+
+
+def _size(original: asyncpg.Record, body: bytes | None) -> int:
+    row = _replay_row(original, body)
+    return record_size(row.key.encode(), row.value, row.headers)
+
+
+async def _restage(conn: asyncpg.Connection, original: asyncpg.Record, body: bytes | None) -> None:
+    await stage_rows(conn, [_replay_row(original, body)])
 
 
 async def _mark(conn: asyncpg.Connection, ids: list[int], status: Status, *, by: str, note: str | None) -> None:

@@ -14,8 +14,11 @@ No row can stop the relay (design.md section 6). Each row's outcome is handled o
   `set_aside_reason`), counted in `sellerflow_outbox_set_aside_rows_total`, listed by
   `sellerflow outbox list` and `GET /v1/ops/outbox/set-aside`; the pass goes on with later rows,
   of the same seller too;
-- failed for now (the broker away, a timeout): left unsent and retried with backoff; the rest of
-  its bucket is not handed over in this pass, so later rows of that seller never overtake it.
+- failed for now (the broker away, a timeout): left unsent and retried with backoff; a row that
+  cannot even be handed over stops its bucket for this pass, so later rows of that seller do not
+  overtake it. (An acknowledgement that fails after later rows of the same partition were
+  acknowledged cannot be taken back without an idempotent producer, which Tansu lacks: those stay
+  sent, the failed row follows them.)
 """
 
 from __future__ import annotations
@@ -213,18 +216,10 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
         self._lock_base = zlib.crc32((_LOCK_NAMESPACE + schema).encode()) & 0x7FFF_FFFF
 
-    async def publish_pending(self) -> int:
-        """One pass: relay every unsent row of the buckets this replica can lock. Returns rows sent.
-
-        A transient failure is raised after the pass commits what it settled (rows acknowledged are
-        marked sent, rows refused for good set aside), so the caller backs off and retries the rest.
-        """
-        outcome = await self.relay_once()
-        if outcome.transient is not None:
-            raise outcome.transient
-        return len(outcome.sent)
-
     async def relay_once(self) -> PassOutcome:
+        """One pass: relay every unsent row of the buckets this replica can lock, and commit what it settled
+        (rows acknowledged marked sent, rows refused for good set aside); a transient failure is in the
+        outcome, for the caller to back off and retry the rest."""
         async with self.pool.acquire() as conn, conn.transaction():
             buckets = await conn.fetch(
                 "SELECT b.bucket FROM (SELECT DISTINCT bucket FROM outbox"

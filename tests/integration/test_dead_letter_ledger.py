@@ -127,6 +127,10 @@ async def test_oversized_poison_is_kept_whole_in_the_ledger_its_dlq_record_is_bo
     listed = (await api.get("/v1/ops/dead-letters", headers=operator(settings))).json()
     big = [entry for entry in listed if entry["truncated"]]
     assert len(big) == 2 and all(entry["status"] == "outstanding" for entry in big)
+    [over_limit] = [entry for entry in big if entry["size_bytes"] > MIB]
+    too_big = await api.post(f"/v1/ops/dead-letters/{over_limit['id']}/replay", headers=operator(settings),
+                             json={"by": "ada"})
+    assert too_big.status_code == 422 and "fixed body" in too_big.json()["detail"]  # the relay could not send it
     for entry in big:
         response = await api.post(f"/v1/ops/dead-letters/{entry['id']}/resolve", headers=operator(settings),
                                   json={"by": "ada", "note": "the sender was told; too large to replay"})
@@ -173,10 +177,10 @@ async def test_replay_all_twice_re_drives_each_outstanding_letter_once_and_resol
     await eventually(lambda: _applied_once(service, fixed.data.order_id), timeout=60, what="the fixed order applied")
 
     probe.FAULTS.picky = False  # the handler is fixed: the two left are re-driven, each once
-    first = await dlq.replay_outstanding(settings, SERVICES, by="cy", note="handler fixed")
-    second = await dlq.replay_outstanding(settings, SERVICES, by="cy")
+    first, too_large = await dlq.replay_outstanding(settings, SERVICES, by="cy", note="handler fixed")
+    second, _ = await dlq.replay_outstanding(settings, SERVICES, by="cy")
     assert sorted(x.entry.id for x in first) == sorted(x.entry.id for x in letters[2:])
-    assert second == []
+    assert second == [] and too_large == []
     for event in picky[2:]:
         await eventually(lambda e=event: _applied_once(service, e.data.order_id), timeout=60, what="replayed applied")
     # The topic holds each original once, plus one re-drive per replayed letter: 4 + 1 fixed + 2.
