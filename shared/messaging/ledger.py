@@ -118,7 +118,7 @@ async def replay(
         if (size := _size(original, body)) > max_message_bytes:
             raise TooLargeToReplay(f"letter {letter_id} is {size} bytes, over the {max_message_bytes}-byte limit:"
                                    " replay it with a fixed body, or resolve it")
-        await _restage(conn, original, body)
+        await stage_rows(conn, [_replay_row(original, body)])
         await _mark(conn, [letter_id], "replayed", by=by, note=note)
         return await get_letter(conn, letter_id)
 
@@ -145,12 +145,11 @@ async def replay_outstanding(
             topic,
         )
         fitting = [original for original in originals if _size(original, None) <= max_message_bytes]
-        for original in fitting:
-            await _restage(conn, original, None)
+        await stage_rows(conn, [_replay_row(original, None) for original in fitting])
         ids = [original["id"] for original in fitting]
         await _mark(conn, ids, "replayed", by=by, note=note)
         rows = await conn.fetch(f"SELECT {_COLUMNS} FROM dead_letters WHERE id = ANY($1::bigint[]) ORDER BY id", ids)
-    too_large = [original["id"] for original in originals if original["id"] not in set(ids)]
+    too_large = sorted({original["id"] for original in originals} - set(ids))
     return Replayed([_entry(row) for row in rows], too_large)
 
 
@@ -177,9 +176,6 @@ def _size(original: asyncpg.Record, body: bytes | None) -> int:
     row = _replay_row(original, body)
     return record_size(row.key.encode(), row.value, row.headers)
 
-
-async def _restage(conn: asyncpg.Connection, original: asyncpg.Record, body: bytes | None) -> None:
-    await stage_rows(conn, [_replay_row(original, body)])
 
 
 async def _mark(conn: asyncpg.Connection, ids: list[int], status: Status, *, by: str, note: str | None) -> None:
