@@ -11,13 +11,16 @@ service's `/v1/ops/dead-letters` routes (HTTP); both call the functions here, so
   with its original key and headers (less `dlq.*`), in the same transaction as the ledger update:
   the message and the ledger never disagree; an original over the broker's limit is not replayed
   (the relay would only set it aside): it takes a fixed body, or a resolve;
-- letters older than the dead-letter retention are deleted with their originals (buyer data).
+- letters older than the dead-letter retention are deleted with their originals (buyer data);
+- the ledger outlives a rebuild of its schema (`kept_through`): what was resolved stays resolved.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -208,3 +211,21 @@ async def keep_retention(pool: asyncpg.Pool, retention_seconds: float) -> None:
         except Exception as error:
             log.warning("dead-letter purge failed; retrying later", extra={"error": repr(error)})
         await asyncio.sleep(min(retention_seconds, 3600.0))
+
+
+@contextlib.asynccontextmanager
+async def kept_through(dsn: str, schema: str) -> AsyncIterator[None]:
+    """The ledger survives what the block does to its schema (`sellerflow metrics rebuild` drops the
+    schema and migrates it again): its rows are read before and written back after, ids and statuses kept."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        table = f'"{schema}".dead_letters'
+        exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", table)
+        rows = await conn.fetch(f"SELECT * FROM {table}") if exists else []
+        yield
+        if rows:
+            await conn.copy_records_to_table("dead_letters", records=rows, columns=list(rows[0].keys()),
+                                             schema_name=schema)
+            await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}")
+    finally:
+        await conn.close()

@@ -297,3 +297,36 @@ async def test_oversized_poison_orders_do_not_stop_the_order_service_publishing_
     placed = [parse_event(r.value or b"", topic=topics.ORDER_EVENTS) for r in published]
     assert sorted(e.data.order_id for e in placed if isinstance(e.data, OrderPlaced)) == sorted(
         e.data.order_id for e in valid)
+
+
+async def test_the_ledger_outlives_a_rebuild_of_its_schema(settings: Settings) -> None:
+    assert settings.database_url
+    dsn = settings.database_url.get_secret_value()
+    schema = settings.schema_for("rebuilt")
+    await db.migrate(dsn, schema, [db.MESSAGING_MIGRATIONS])
+
+    def letter(offset: int) -> dl.DeadLetter:
+        return dl.DeadLetter(Record("p.order.events", 0, offset, b"S-1", b"{}", (("traceparent", b"00-t"),)),
+                             topics.ORDER_EVENTS, "p.metrics", "InvalidEvent", "bad")
+
+    pool = await db.create_pool(dsn, schema, size=1)
+    async with pool.acquire() as conn, conn.transaction():
+        await dl.stage_once(conn, [letter(1)], service="rebuilt")
+    async with pool.acquire() as conn:
+        await ledger.resolve(conn, 1, by="ada", note="known")
+    await pool.close()
+    async with ledger.kept_through(dsn, schema):
+        await db.drop_schema(dsn, schema)
+        await db.migrate(dsn, schema, [db.MESSAGING_MIGRATIONS])
+    pool = await db.create_pool(dsn, schema, size=1)
+    try:
+        async with pool.acquire() as conn:
+            async with conn.transaction():
+                await dl.stage_once(conn, [letter(2)], service="rebuilt")
+            entries = await ledger.list_letters(conn, status=None)
+            headers = await conn.fetchval("SELECT headers FROM dead_letters WHERE id = 1")
+    finally:
+        await pool.close()
+        await db.drop_schema(dsn, schema)
+    assert [(e.id, e.status, e.handled_by) for e in entries] == [(1, "resolved", "ada"), (2, "outstanding", None)]
+    assert headers == {"traceparent": "00-t"}
