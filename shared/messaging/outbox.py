@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import logging
 import re
 import uuid
@@ -158,10 +159,22 @@ def record_size(key: bytes | None, value: bytes, headers: Mapping[str, str]) -> 
     return size
 
 
+@functools.lru_cache(maxsize=1024)
+def _legal_topic(topic: str) -> bool:
+    return _LEGAL_TOPIC.fullmatch(topic) is not None
+
+
 def refusal(topic: str, key: bytes | None, value: bytes, headers: Mapping[str, str], limit: int) -> str | None:
-    """Why the broker would refuse this record for good, known before it is handed over; None if not."""
-    if not _LEGAL_TOPIC.fullmatch(topic):
+    """Why the broker would refuse this record for good, known before it is handed over; None if not.
+
+    A record whose key and value take under half the limit is not measured (its headers are the
+    relay's own, or a dead letter's, bounded): the producer measures every record anyway, and its
+    refusal sets the row aside just the same. This keeps the common case cheap.
+    """
+    if not _legal_topic(topic):
         return "InvalidTopicError: not a legal Kafka topic name"
+    if len(value) + (len(key) if key else 0) < limit // 2:
+        return None
     try:
         size = record_size(key, value, headers)
     except UnicodeError:
