@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     #: Sent outbox rows are deleted after this long (operations, not business time).
     outbox_retention_seconds: float = Field(default=600.0, ge=0)
     relay_batch_size: int = Field(default=1000, ge=1, le=50_000)
+    #: The largest record the broker accepts (the producer's max_request_size, the broker's
+    #: message.max.bytes): an outbox row over it is set aside, a dead letter over it is cut to a preview.
+    kafka_max_message_bytes: int = Field(default=1_048_576, ge=65_536, le=100 * 1_048_576)
 
     data_dir: str = ".sellerflow"
 
@@ -86,6 +89,11 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """Neither a broker nor a database named: the embedded default runs both."""
         return self.kafka_bootstrap_servers is None and self.database_url is None
+
+    @property
+    def dlq_retention_seconds(self) -> float:
+        """The dead-letter ledger keeps originals (buyer data among them) as long as the `.dlq` topics keep theirs."""
+        return self.dlq_retention_days * 86_400.0
 
     def port_for(self, service: str) -> int:
         return self.service_port if self.service_port is not None else DEFAULT_PORTS[service]
