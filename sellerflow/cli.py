@@ -14,7 +14,7 @@ import typer
 from sellerflow.platform import infrastructure, load_spec
 from shared.auth import operator_token, seller_token
 from shared.events import topics as topic_names
-from shared.settings import SERVICE_NAMES, get_settings
+from shared.settings import SERVICE_NAMES, StartupError, get_settings
 
 if TYPE_CHECKING:
     from shared.messaging.ledger import Status
@@ -38,19 +38,39 @@ app.add_typer(metrics_app, name="metrics")
 ServiceName = Annotated[str, typer.Argument(help=f"One of: {', '.join(SERVICE_NAMES)}")]
 
 
+def main() -> None:
+    """The `sellerflow` program: a bad setting or a busy port is one line on stderr and exit code 2."""
+    from pydantic import ValidationError
+
+    from sellerflow.preflight import settings_errors
+
+    try:
+        app()
+    except ValidationError as error:
+        for line in settings_errors(error):
+            typer.echo(f"sellerflow: {line}", err=True)
+        raise SystemExit(2) from None
+    except StartupError as error:
+        typer.echo(f"sellerflow: {error}", err=True)
+        raise SystemExit(2) from None
+
+
 @app.command()
 def run(service: ServiceName) -> None:
-    """Run one service: migrations, consumer, outbox relay and HTTP on SERVICE_PORT."""
+    """Run one service: migrations, consumer, outbox relay and HTTP on SERVICE_PORT_<NAME> or SERVICE_PORT."""
     import uvicorn
 
+    from sellerflow.preflight import check_ports
+    from sellerflow.supervisor import stopped_by_signals
     from shared.runtime import ServiceRuntime, create_http_app, setup_process
 
     settings = get_settings()
     spec = load_spec(service)
-    with infrastructure(settings) as infra:
+    port = check_ports(settings, [service])[service]
+    with stopped_by_signals(), infrastructure(settings) as infra:
         setup_process(service, settings)
         runtime = ServiceRuntime(spec, settings, bootstrap_servers=infra.bootstrap_servers, dsn=infra.database_url)
-        uvicorn.run(create_http_app(runtime), host=settings.service_host, port=settings.port_for(service),
+        uvicorn.run(create_http_app(runtime), host=settings.service_host, port=port,
                     log_config=None, access_log=False, timeout_keep_alive=75)
 
 
@@ -59,11 +79,17 @@ def up(
     services: Annotated[list[str] | None, typer.Option("--service", "-s", help="Only these services")] = None,
 ) -> None:
     """The embedded broker and database (unless configured) plus all five services; Ctrl-C stops everything."""
-    from sellerflow.supervisor import start_services, wait_forever
+    from sellerflow.preflight import check_ports
+    from sellerflow.supervisor import start_services, stopped_by_signals, wait_forever
 
     settings = get_settings()
-    with infrastructure(settings) as infra:
-        platform = start_services(infra.env(), services or SERVICE_NAMES)
+    names = services or SERVICE_NAMES
+    unknown = sorted(set(names) - set(SERVICE_NAMES))
+    if unknown:
+        raise StartupError(f"unknown services {', '.join(unknown)}; choose from {', '.join(SERVICE_NAMES)}")
+    ports = check_ports(settings, names)
+    with stopped_by_signals(), infrastructure(settings) as infra:
+        platform = start_services(infra.env(), names, ports=ports)
         try:
             platform.wait_ready()
             typer.echo("platform ready: " + ", ".join(f"{n} {platform.url(n)}" for n in platform.processes))
@@ -77,10 +103,12 @@ def infra() -> None:
     """Only the embedded broker and database, printing the variables that reach them; Ctrl-C stops them."""
     import time
 
+    from sellerflow.supervisor import stopped_by_signals
+
     settings = get_settings()
     if not settings.embedded:
-        raise typer.BadParameter("KAFKA_BOOTSTRAP_SERVERS or DATABASE_URL is set: nothing embedded to start")
-    with infrastructure(settings) as running:
+        raise StartupError("KAFKA_BOOTSTRAP_SERVERS or DATABASE_URL is set: nothing embedded to start")
+    with stopped_by_signals(), infrastructure(settings) as running:
         for name, value in running.env().items():
             typer.echo(f"export {name}={value}")
         try:
@@ -307,4 +335,4 @@ def demo(
 
 
 if __name__ == "__main__":
-    app()
+    main()

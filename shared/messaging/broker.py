@@ -68,6 +68,11 @@ def _admin_security_kwargs(settings: Settings) -> dict[str, Any]:
     return kwargs
 
 
+def admin_client(settings: Settings, bootstrap_servers: str) -> AIOKafkaAdminClient:
+    """An admin client with the service's security settings (start it, and close it)."""
+    return AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **_admin_security_kwargs(settings))
+
+
 async def create_topics(settings: Settings, bootstrap_servers: str, logical: Iterable[str]) -> list[str]:
     """Create each topic (and its dead-letter topic) with TOPIC_PARTITIONS partitions; existing ones stay."""
     return (await ensure_topics(settings, bootstrap_servers, logical)).created
