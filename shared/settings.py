@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
 
     topic_partitions: int = Field(default=12, ge=1, le=1000)
+    #: How long ingress and dead-letter topics keep records (buyer data among them); internal topics keep all.
+    ingress_retention_days: float = Field(default=7, gt=0, le=3650)
+    dlq_retention_days: float = Field(default=30, gt=0, le=3650)
     #: Prepended to every physical topic name: tests isolate themselves this way.
     topic_prefix: str = Field(default="", pattern=r"^[a-z0-9._-]*$")
 
@@ -67,8 +70,9 @@ class Settings(BaseSettings):
     clock_tick_seconds: float = Field(default=60.0, gt=0)
     #: How far after the latest `clock.ticked` a business time from outside may lie (design.md
     #: section 3): ISO 8601 (`P2D`) or seconds. The simulator stamps up to one day after its last
-    #: tick and the demo none, so 2 days fits both; production ticks every CLOCK_TICK_SECONDS.
-    max_clock_skew: timedelta = Field(default=timedelta(days=2), gt=timedelta(0), le=timedelta(days=30))
+    #: tick and the demo none, so 2 days fits both; production ticks every CLOCK_TICK_SECONDS. At most
+    #: a year: a tick (before 2100) plus the skew stays far from datetime's limits.
+    max_clock_skew: timedelta = Field(default=timedelta(days=2), gt=timedelta(0), le=timedelta(days=366))
     #: Business days (domain.md section 3): further days off, and public holidays worked anyway, as
     #: comma-separated ISO dates, each optionally for one country: `2026-12-24,US:2026-12-31`.
     holidays_add: str = Field(default="", pattern=_DATES)
@@ -82,6 +86,9 @@ class Settings(BaseSettings):
     #: Sent outbox rows are deleted after this long (operations, not business time).
     outbox_retention_seconds: float = Field(default=600.0, ge=0)
     relay_batch_size: int = Field(default=1000, ge=1, le=50_000)
+    #: The largest record the broker accepts (the producer's max_request_size, the broker's
+    #: message.max.bytes): an outbox row over it is set aside, a dead letter over it is cut to a preview.
+    kafka_max_message_bytes: int = Field(default=1_048_576, ge=65_536, le=100 * 1_048_576)
 
     #: How often a service asks the broker whether it came back empty (design.md section 6).
     broker_check_seconds: float = Field(default=2.0, gt=0)
@@ -103,6 +110,11 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """Neither a broker nor a database named: the embedded default runs both."""
         return self.kafka_bootstrap_servers is None and self.database_url is None
+
+    @property
+    def dlq_retention_seconds(self) -> float:
+        """The dead-letter ledger keeps originals (buyer data among them) as long as the `.dlq` topics keep theirs."""
+        return self.dlq_retention_days * 86_400.0
 
     def port_for(self, service: str) -> int:
         """SERVICE_PORT_<NAME>, else SERVICE_PORT, else the service's default port."""
