@@ -5,6 +5,9 @@ Each event type gets a concrete envelope class (`OrderPlacedEvent` = `Event[Orde
 `type` fixed to its wire name). `parse_event` validates a message against the tagged union of the
 types allowed on its topic in one pass of pydantic-core (no second JSON decode), so the envelope,
 the type and the payload are checked together and `event.data` is the typed payload.
+A Kafka record is read through `shared.events.binding.parse_record`, which adds the CloudEvents
+Kafka binding (binary mode, the key rule) at the public doors. Ingress envelopes (`IngressEvent`)
+also take valid extension attributes.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from shared.events import topics
+from shared.events.attributes import EXTENSION_VALUE_RULE, Extensions, InvalidAttributeName, JsonMediaType
 from shared.events.common import Model, SellerId, UtcDatetime
 
 #: Largest message accepted (design.md section 6).
@@ -87,8 +91,8 @@ _Subject = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-
 _Source = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^\S+$")]
 
 
-class Event(BaseModel, Generic[P]):
-    """A CloudEvents 1.0 structured-mode message: the value of every Kafka record."""
+class EventAttributes(BaseModel):
+    """The CloudEvents 1.0 context attributes of every message (design.md section 3)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -99,7 +103,15 @@ class Event(BaseModel, Generic[P]):
     time: UtcDatetime = Field(description="Business time of the fact (RFC 3339): what metric windows use.")
     sellerid: SellerId = Field(description="The seller; also the Kafka message key.")
     subject: _Subject = Field(description="The aggregate: order id, listing id, shipment id, return id ...")
-    datacontenttype: Literal["application/json"] = Field(description="Always application/json.")
+    datacontenttype: JsonMediaType = Field(
+        default="application/json",
+        description="The media type of `data`: JSON (absent means application/json; sellerflow writes that).",
+    )
+
+
+class Event(EventAttributes, Generic[P]):
+    """A CloudEvents 1.0 structured-mode message: the value of every Kafka record."""
+
     data: P = Field(description="The payload of this event type.")
 
     @property
@@ -122,6 +134,13 @@ class Event(BaseModel, Generic[P]):
         return self.__pydantic_serializer__.to_json(self)
 
 
+class IngressEvent(Event[P], Extensions, Generic[P]):
+    """An event from another system: besides ours, any valid CloudEvents extension attribute
+    (`traceparent`, `partitionkey`, `dataschema` ...) is accepted; the payload stays strict."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+
 @functools.cache
 def event_class(event_type: str) -> type[Event[Any]]:
     """The concrete envelope class of a wire type (KeyError if unknown): its JSON Schema is the contract."""
@@ -135,9 +154,7 @@ def event_class(event_type: str) -> type[Event[Any]]:
         "__annotations__": {"type": Literal[event_type]},
         "type": Field(description="Event type: `sellerflow.<area>.<event>.v<major>`."),
     }
-    if issubclass(payload, IngressPayload):
-        namespace["model_config"] = ConfigDict(frozen=True, extra="forbid")
-    base = cast(Any, Event)[payload]
+    base = cast(Any, IngressEvent if issubclass(payload, IngressPayload) else Event)[payload]
     return cast("type[Event[Any]]", type(name, (base,), namespace))
 
 
@@ -240,24 +257,31 @@ def _reason(error: ValidationError, raw: bytes | str, validator: _Validator) -> 
     if kind == "union_tag_not_found" or (not tagged and loc == ("type",) and kind == "missing"):
         return "message has no `type` attribute"
     if kind == "union_tag_invalid":
-        return _type_problem(str(first.get("ctx", {}).get("tag", "")), topic)
+        return type_problem(str(first.get("ctx", {}).get("tag", "")), topic)
     if not tagged and loc == ("type",):
-        return _type_problem(str(first.get("input", "")), topic)
+        return type_problem(str(first.get("input", "")), topic)
     event_type = only or (str(loc[0]) if loc else "event")
-    problems = [_problem(detail, tagged) for detail in details[:3]]
-    more = f" (and {len(details) - 3} more)" if len(details) > 3 else ""
-    return (f"invalid {event_type}: " + "; ".join(problems) + more)[:_MAX_REASON]
+    problems = list(dict.fromkeys(describe_problem(detail, tagged) for detail in details))  # a union: one each
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    return (f"invalid {event_type}: " + "; ".join(problems[:3]) + more)[:_MAX_REASON]
 
 
-def _type_problem(event_type: str, topic: str | None) -> str:
+def type_problem(event_type: str, topic: str | None) -> str:
+    """Why a type is refused on a topic: unknown, or known but carried elsewhere."""
     shown = repr(event_type[:100])
     if event_type in _REGISTRY and topic is not None:
         return f"event type {shown} is not allowed on topic {topic!r}"
     return f"unknown event type {shown}"
 
 
-def _problem(detail: ErrorDetails, tagged: bool) -> str:
+def describe_problem(detail: ErrorDetails, tagged: bool) -> str:
+    """One validation problem as `where: what`."""
     loc = detail["loc"][1:] if tagged else detail["loc"]
+    error = detail.get("ctx", {}).get("error")
+    if isinstance(error, InvalidAttributeName):
+        return str(error)
+    if loc and loc[0] not in Event.model_fields:
+        return f"{_path(loc[:1])}: {EXTENSION_VALUE_RULE}"
     message = _MESSAGES.get(detail["type"], detail["msg"]).removeprefix("Value error, ")
     return f"{_path(loc)}: {message}"
 

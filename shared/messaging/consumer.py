@@ -26,7 +26,9 @@ from opentelemetry.trace import SpanKind
 
 from shared import business_clock, telemetry
 from shared.db import TRANSIENT_DB_ERRORS
-from shared.events import Event, InvalidEvent, parse_event, topics
+from shared.events import Event, InvalidEvent, topics
+from shared.events.attributes import trace_context
+from shared.events.binding import parse_record
 from shared.events.clock import ClockTicked
 from shared.messaging import dead_letters, inbox, outbox
 
@@ -58,7 +60,15 @@ class Incoming:
 
     @property
     def trace_headers(self) -> dict[str, str]:
-        return {k: v for k, v in self.record.text_headers().items() if k in ("traceparent", "tracestate")}
+        """The W3C trace context: the record's own headers, else the event's CloudEvents attributes
+        (`traceparent` in a structured event, a `ce_traceparent` header in binary mode)."""
+        headers = {k: v for k, v in self.record.text_headers().items() if k in ("traceparent", "tracestate")}
+        return headers if "traceparent" in headers else trace_context(self.event.model_extra)
+
+
+def parse(record: Record, topic: str) -> Event[Any]:
+    """A record's event on its logical topic, read as the CloudEvents Kafka binding says (InvalidEvent if not)."""
+    return parse_record(record.value, topic=topic, key=record.key, headers=record.headers)
 
 
 class Unprocessable(Exception):
@@ -153,7 +163,7 @@ class BatchProcessor:
             if wanted is not None and self._unwanted(record, topic, wanted):
                 continue
             try:
-                event = parse_event(record.value, topic=topic)
+                event = parse(record, topic)
             except InvalidEvent as error:
                 poison.append(self._dead_letter(record, topic, error, error.reason))
                 continue
