@@ -105,8 +105,9 @@ class World:
 
     @property
     def shipped(self) -> list[str]:
-        """Shipped orders: 0 takes the hostile scans, 1 the seed scan, the rest the valid scans."""
-        return [f"HO-ship-{self.tag}-{i}" for i in range(6)]
+        """Shipped orders: 0 takes the refused scans, 1 the seed scan, 2 the valid scans among the cases,
+        the rest the valid traffic's scans."""
+        return [f"HO-ship-{self.tag}-{i}" for i in range(7)]
 
     @cached_property
     def parcels(self) -> dict[str, tuple[str, str]]:
@@ -141,7 +142,8 @@ class World:
     def targets(self) -> Targets:
         return Targets(seller=self.seller, other_seller=self.other, unknown_seller=self.unknown,
                        sku=self.skus["hostile"], open_orders=tuple(self.hostile_open), open_order_buyer="B-1",
-                       parcel=self.parcels[self.shipped[0]], shipped_at=self.shipped_at,
+                       parcel=self.parcels[self.shipped[0]], clean_parcel=self.parcels[self.shipped[2]],
+                       shipped_at=self.shipped_at,
                        seed_order=self.seed_order, seed_message=self.seed_message, seed_scan=self.seed_scan,
                        now=self.now, tag=self.tag)
 
@@ -167,7 +169,7 @@ class World:
             document = envelope(MESSAGE, seller, message_id, message_data(message_id, about, body, at=at), at=at)
             traffic.append(Valid(f"message-{i}", BUYER, seller.encode(), encode(document),
                                  probe=Probe("message", message_id, {"body": body})))
-        for i, order_id in enumerate(self.shipped[2:]):
+        for i, order_id in enumerate(self.shipped[3:]):
             carrier, number = self.parcels[order_id]
             status = "delivered" if i % 2 == 0 else "in_transit"
             document = envelope(SCAN, self.seller, number, scan_data(carrier, number, status, at=at), at=at)
