@@ -25,6 +25,7 @@ from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.v1.event import CloudEvent
 
 from shared.events import topics
+from tests.support.ce_sdk import headers_of, key_of
 
 ORDERS, CARRIER, BUYER = topics.INGRESS_ORDERS, topics.INGRESS_CARRIER, topics.INGRESS_BUYER
 ORDER_PLACED = "sellerflow.checkout.order_placed.v1"
@@ -62,13 +63,13 @@ class HostileCase:
     topic: str  # logical ingress topic
     key: bytes | None
     value: bytes | None
-    headers: tuple[tuple[str, bytes], ...] = ()
+    headers: tuple[tuple[str, bytes | None], ...] = ()
     outcome: Outcome = Outcome.DEAD_LETTERED
     probe: Probe | None = None
     awaits: str | None = None  # the branch whose feature this case needs, until it lands
     made_with: str = "json"  # "json" (bytes built here) or "cloudevents" (the official SDK)
 
-    def all_headers(self) -> list[tuple[str, bytes]]:
+    def all_headers(self) -> list[tuple[str, bytes | None]]:
         return [*self.headers, (CASE_HEADER, self.name.encode())]
 
 
@@ -146,7 +147,8 @@ def nested(depth: int) -> str:
     return f"@nested:{depth}@"
 
 
-def sdk_message(document: dict[str, Any], *, binary: bool) -> tuple[bytes | None, list[tuple[str, bytes]], bytes]:
+def sdk_message(document: dict[str, Any], *, binary: bool
+                ) -> tuple[bytes | None, list[tuple[str, bytes | None]], bytes]:
     """The envelope as the official CloudEvents SDK puts it on Kafka: (key, headers, value); the key
     is the `partitionkey` extension, as the SDK's Kafka binding maps it."""
     attributes = {k: v for k, v in document.items() if k not in ("data", "specversion")}
@@ -154,8 +156,7 @@ def sdk_message(document: dict[str, Any], *, binary: bool) -> tuple[bytes | None
     attributes["time"] = datetime.fromisoformat(attributes["time"].replace("Z", "+00:00"))
     event = CloudEvent(attributes=attributes, data=document["data"])
     message = ce_kafka.to_binary_event(event) if binary else ce_kafka.to_structured_event(event)
-    key = message.key.encode() if isinstance(message.key, str) else message.key
-    return key, list(message.headers.items()), message.value
+    return key_of(message), headers_of(message), message.value
 
 
 # --- the cases ---------------------------------------------------------------------------------------
@@ -215,7 +216,7 @@ class _Builder:
         return None, "", self.scan(status="out_for_delivery", clean=True)
 
     def add(self, name: str, topic: str, value: bytes | None, *, key: bytes | str | None = "seller",
-            headers: tuple[tuple[str, bytes], ...] = (), outcome: Outcome = Outcome.DEAD_LETTERED,
+            headers: tuple[tuple[str, bytes | None], ...] = (), outcome: Outcome = Outcome.DEAD_LETTERED,
             probe: Probe | None = None, awaits: str | None = None, made_with: str = "json") -> None:
         if key == "seller":
             key = self.t.seller.encode()

@@ -55,12 +55,12 @@ class Valid:
     topic: str
     key: bytes | None
     value: bytes
-    headers: tuple[tuple[str, bytes], ...] = ()
+    headers: tuple[tuple[str, bytes | None], ...] = ()
     probe: Probe | None = None
     sdk: bool = False  # made with the official CloudEvents SDK
     quantity: int = 0  # units an order reserves
 
-    def all_headers(self) -> list[tuple[str, bytes]]:
+    def all_headers(self) -> list[tuple[str, bytes | None]]:
         return [*self.headers, (VALID_HEADER, self.name.encode())]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -29,7 +30,7 @@ class Message(Protocol):
     key: bytes | None
     value: bytes | None
 
-    def all_headers(self) -> list[tuple[str, bytes]]: ...
+    def all_headers(self) -> list[tuple[str, bytes | None]]: ...
 
 
 class Producers:
@@ -88,24 +89,31 @@ def consumed(report: Mapping[str, Mapping[str, Any]], topic: str) -> int:
     return sum(service["consumed"].get(topic, 0) for service in report.values())
 
 
+@dataclass(frozen=True)
+class Drained:
+    report: dict[str, dict[str, Any]]  # every service's /ops/progress
+    idle_since: float  # time.monotonic() of the first idle look of the streak that ended the wait
+
+
 async def wait_drained(http: Mapping[str, httpx.AsyncClient], *, at_least: Mapping[str, int],
-                       timeout: float = 120.0) -> dict[str, dict[str, Any]]:
+                       timeout: float = 120.0, interval: float = 0.2) -> Drained:
     """Wait until every topic in `at_least` has had that many records consumed, then until every service
-    is idle twice in a row (no lag, no batch in flight, nothing unsent in its outbox): the effects of
-    what was sent have gone through every service."""
+    is idle three looks in a row (no lag, no batch in flight, nothing unsent in its outbox): the effects
+    of what was sent have gone through every service."""
     deadline = time.monotonic() + timeout
-    idle_in_a_row = 0
+    streak: list[float] = []
     while True:
+        looked = time.monotonic()
         report = await progress(http)
         counted = all(consumed(report, topic) >= n for topic, n in at_least.items())
         idle = counted and all(s["consumer_lag"] == 0 and s["batches_in_flight"] == 0 and s["outbox_unsent"] == 0
                                for s in report.values())
-        idle_in_a_row = idle_in_a_row + 1 if idle else 0
-        if idle_in_a_row >= 3:
-            return report
+        streak = [*streak, looked] if idle else []
+        if len(streak) >= 3:
+            return Drained(report, streak[0])
         if time.monotonic() > deadline:
             raise AssertionError(f"not drained within {timeout:.0f} s: {report}")
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(interval)
 
 
 async def send_all(settings: Settings, messages: Sequence[Message], *, librdkafka_every: int = 2) -> None:
