@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from services.metrics import dashboard, queries, repository, service, views
 from services.metrics.policy import DEFAULT_POLICY
 from shared.auth import CurrentPrincipal, InvalidToken, require_access, require_operator, verify_token
-from shared.events.common import FulfillmentChannel, UtcDatetime
+from shared.events.common import BusinessTime, FulfillmentChannel
 from shared.events.metrics import MetricName
 from shared.runtime import Ctx
 
@@ -20,7 +20,7 @@ events = service.Fold()
 router = APIRouter(prefix="/v1", tags=["seller performance"])
 pages = APIRouter(tags=["seller dashboard"])
 
-AsOf = Annotated[UtcDatetime | None, Query(description="A past business day: windows end with that day.")]
+AsOf = Annotated[BusinessTime | None, Query(description="A past business day: windows end with that day.")]
 
 
 async def _moment(ctx: Ctx, as_of: datetime | None) -> datetime:

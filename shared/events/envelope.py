@@ -26,7 +26,8 @@ from pydantic_core import ErrorDetails
 
 from shared.events import topics
 from shared.events.attributes import EXTENSION_VALUE_RULE, Extensions, InvalidAttributeName, JsonMediaType
-from shared.events.common import Model, SellerId, UtcDatetime
+from shared.events.common import BusinessTime, EventId, Model, SellerId, UtcDatetime
+from shared.events.shapes import JsonPattern
 
 #: Largest message accepted (design.md section 6).
 MAX_EVENT_BYTES: Final = 1024 * 1024
@@ -87,8 +88,11 @@ def _register(cls: type[Payload]) -> None:
 P = TypeVar("P", bound=Payload)
 Q = TypeVar("Q", bound=Payload)
 
-_Subject = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
-_Source = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^\S+$")]
+# No control characters (not even tab or newline) and no lone surrogates (design.md section 3).
+_Subject = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$"),
+                     JsonPattern(r"^[^\x00-\x1f\x7f-\x9f\ud800-\udfff]+$")]
+#: A URI reference: printable ASCII without spaces.
+_Source = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[!-~]+$")]
 
 
 class EventAttributes(BaseModel):
@@ -97,7 +101,7 @@ class EventAttributes(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     specversion: Literal["1.0"] = Field(description="CloudEvents version: always 1.0.")
-    id: UUID = Field(description="Unique event id: the de-duplication key everywhere.")
+    id: EventId = Field(description="Unique event id (a UUID, 8-4-4-4-12 hex digits): the de-duplication key.")
     source: _Source = Field(description="Producer: `/sellerflow/<service>` or the external system's URI.")
     type: str = Field(max_length=128, description="Event type: `sellerflow.<area>.<event>.v<major>`.")
     time: UtcDatetime = Field(description="Business time of the fact (RFC 3339): what metric windows use.")
@@ -154,6 +158,10 @@ def event_class(event_type: str) -> type[Event[Any]]:
         "__annotations__": {"type": Literal[event_type]},
         "type": Field(description="Event type: `sellerflow.<area>.<event>.v<major>`."),
     }
+    if issubclass(payload, IngressPayload):
+        namespace["__annotations__"]["time"] = BusinessTime  # from outside: in the static range
+        namespace["time"] = Field(description="Business time of the fact (RFC 3339), 2000-01-01 .. 2099-12-31 "
+                                  "and at most MAX_CLOCK_SKEW after the consuming service's latest clock tick.")
     base = cast(Any, IngressEvent if issubclass(payload, IngressPayload) else Event)[payload]
     return cast("type[Event[Any]]", type(name, (base,), namespace))
 

@@ -175,7 +175,7 @@ def test_a_binary_record_without_ce_specversion_is_read_as_structured_and_says_w
 @pytest.mark.parametrize("header,value,expected", [
     ("ce_time", b"yesterday", "header `ce_time` is not an RFC 3339 time"),
     ("ce_time", b"2026-03-02T09:00:00", "header `ce_time`: naive datetime"),
-    ("ce_id", b"order-1", "header `ce_id` is not a UUID"),
+    ("ce_id", b"order-1", "header `ce_id`: must be a UUID"),
     ("ce_specversion", b"0.3", "header `ce_specversion`: Input should be '1.0'"),
     ("ce_sellerid", b"seller one", "header `ce_sellerid`: String should match pattern"),
     ("ce_subject", b"", "header `ce_subject`: String should have at least 1 character"),
