@@ -82,7 +82,7 @@ async def _run(settings: Settings, runtimes: dict[str, ServiceRuntime], http: di
     random.Random(11).shuffle(mixed)
     await send_all(settings, mixed)
     sent = Counter(m.topic for m in mixed)
-    after = await wait_drained(http, at_least={t: consumed(before, t) + n for t, n in sent.items()})
+    after = (await wait_drained(http, at_least={t: consumed(before, t) + n for t, n in sent.items()})).report
     result.progress_after = after
 
     for topic in topics.INGRESS_TOPICS:
@@ -259,5 +259,5 @@ class _Raw:
     key: bytes | None
     value: bytes | None
 
-    def all_headers(self) -> list[tuple[str, bytes]]:
+    def all_headers(self) -> list[tuple[str, bytes | None]]:
         return []
