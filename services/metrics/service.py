@@ -216,7 +216,7 @@ async def refresh(conn: asyncpg.Connection, sellers: Sequence[str], now: datetim
     sums = await repository.window_sums(conn, sellers, day, policy)
     standings = await repository.lock_standings(conn, sellers)
     cards = {s: scorecard(day, sums[s], policy) for s in sellers}
-    flags = {(s, c): f for s, card in cards.items() for c, f in queries.categories_of(card).items()}
+    flags = {(s, c): f for s, card in cards.items() for c, f in queries.categories_of(card, policy).items()}
     breached: dict[str, set[str]] = {s: set() for s in sellers}
     for (seller, category), flag in flags.items():
         if flag:
