@@ -34,7 +34,7 @@ import httpx
 
 from shared.embedded import embedded_infrastructure
 from shared.settings import SERVICE_NAMES, Settings
-from tests.support.hostile import hostile_cases
+from tests.support.hostile_cases import hostile_cases
 from tests.support.hostile_world import World, set_up
 from tests.support.outside import Message, consumed, progress, send_all, wait_drained
 from tests.support.platform import client, running

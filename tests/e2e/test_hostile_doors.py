@@ -27,7 +27,8 @@ from shared.events import topics
 from shared.messaging.dead_letters import H_ERROR_MESSAGE
 from shared.runtime import ServiceRuntime
 from shared.settings import SERVICE_NAMES, Settings
-from tests.support.hostile import CASE_HEADER, ORDERS, HostileCase, Outcome, Probe, encode, hostile_cases, size_cases
+from tests.support.hostile import CASE_HEADER, ORDERS, HostileCase, Outcome, Probe, encode
+from tests.support.hostile_cases import hostile_cases, size_cases
 from tests.support.hostile_world import STOCK, VALID_HEADER, World, pages, set_up
 from tests.support.kafka import read_topic
 from tests.support.outside import consumed, progress, send_all, wait_drained
