@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiokafka import ConsumerRecord
@@ -21,6 +21,7 @@ from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLS
 from shared import telemetry
 from shared.events import topics
 from shared.messaging.consumer import BatchProcessor, Record
+from shared.messaging.retention import RetentionReport, align_retention, retention_ms, topic_configs
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ def make_broker(settings: Settings, bootstrap_servers: str, *, client_id: str) -
         acks="all",
         linger_ms=5,
         max_batch_size=256 * 1024,
+        max_request_size=settings.kafka_max_message_bytes,
         client_id=client_id,
         security=_security(settings),
         logger=logging.getLogger("faststream"),
@@ -67,19 +69,39 @@ def _admin_security_kwargs(settings: Settings) -> dict[str, Any]:
     return kwargs
 
 
+def admin_client(settings: Settings, bootstrap_servers: str) -> AIOKafkaAdminClient:
+    """An admin client with the service's security settings (start it, and close it)."""
+    return AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **_admin_security_kwargs(settings))
+
+
 async def create_topics(settings: Settings, bootstrap_servers: str, logical: Iterable[str]) -> list[str]:
     """Create each topic (and its dead-letter topic) with TOPIC_PARTITIONS partitions; existing ones stay."""
-    names = sorted({settings.topic(name) for t in logical for name in (t, topics.dlq_topic(t))})
+    return (await ensure_topics(settings, bootstrap_servers, logical)).created
+
+
+@dataclass
+class TopicsReport:
+    created: list[str]
+    retention: RetentionReport
+
+
+async def ensure_topics(settings: Settings, bootstrap_servers: str, logical: Iterable[str]) -> TopicsReport:
+    """Create the missing topics with their retention (shared.messaging.retention), and give the existing
+    ones theirs where the broker allows."""
+    wanted = {settings.topic(name): name for t in logical for name in (t, topics.dlq_topic(t))}
+    names = sorted(wanted)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **_admin_security_kwargs(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
         if missing:
-            new = [NewTopic(n, num_partitions=settings.topic_partitions, replication_factor=1) for n in missing]
+            new = [NewTopic(n, num_partitions=settings.topic_partitions, replication_factor=1,
+                            topic_configs=topic_configs(settings, wanted[n])) for n in missing]
             with contextlib.suppress(TopicAlreadyExistsError):  # a replica starting at once won the race
                 await admin.create_topics(new)
-        return missing
+        kept = {n: retention_ms(settings, wanted[n]) for n in names if n in existing}
+        return TopicsReport(missing, await align_retention(admin, kept))
     finally:
         await admin.close()
 
@@ -152,7 +174,7 @@ async def _lenient_batch(records: Any, original: Callable[[Any], Awaitable[Any]]
     the handler reads the records as they came (`records_of`)."""
     if not isinstance(records, tuple) or all(_decodable(r) for r in records):
         return await original(records)
-    readable = tuple(r if _decodable(r) else dataclasses.replace(
+    readable = tuple(r if _decodable(r) else replace(
         r, headers=[(k, (v or b"").decode("utf-8", "replace").encode()) for k, v in r.headers]) for r in records)
     message = await original(readable)
     message.raw_message = records

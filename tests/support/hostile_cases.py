@@ -1,8 +1,8 @@
 """The catalogue of hostile messages (at least 150 kinds) for the three ingress topics, each a small
 named case (`tests/support/hostile.py`): not JSON, the wrong shape, absurd values, times out of range,
 forbidden characters, the wrong key, binary-mode headers gone wrong, duplicates, unknown sellers, and
-the messages around 1 MiB (`size_cases`, apart: until big dead letters are set aside, one of them
-stops its service's relay).
+the messages around 1 MiB (`size_cases`, sent last: before big dead letters were set aside, one of
+them stopped its service's relay).
 """
 
 from __future__ import annotations
@@ -422,8 +422,7 @@ def _unknown_sellers(b: _Builder) -> None:
           outcome=Outcome.REJECTED, probe=Probe("order", order_id, {"status": "rejected"}))
     message_id, document = b.message(order_id=None)
     document["sellerid"] = unknown
-    b.refused("buyer/unknown-seller/message", BUYER, document, ("message", message_id), key=unknown.encode(),
-              awaits="doors-values")
+    b.refused("buyer/unknown-seller/message", BUYER, document, ("message", message_id), key=unknown.encode())
     document = b.scan()
     document["sellerid"] = unknown
     b.refused("carrier/unknown-seller/scan", CARRIER, document, key=unknown.encode())
@@ -433,8 +432,8 @@ def _unknown_sellers(b: _Builder) -> None:
 
 
 def size_cases(t: Targets) -> list[HostileCase]:
-    """Around the 1 MiB limit: just under (refused only for its unknown field) and just over. Apart
-    from the rest: until dead letters that big are set aside, one of them stops its service's relay."""
+    """Around the 1 MiB limit: just under (refused only for its unknown field) and just over; their
+    dead letters are too big to carry whole (a preview goes to the .dlq topic)."""
     b = _Builder(t)
     for name, target in [("just-under-1mib-unknown-field", MIB - 64), ("over-1mib", MIB + 1024)]:
         order_id, document = b.order()
@@ -443,6 +442,6 @@ def size_cases(t: Targets) -> list[HostileCase]:
         document["data"]["padding"] = "p" * room
         value = encode(document)
         assert len(value) == target
-        b.refused(f"orders/size/{name}", ORDERS, document, ("order", order_id), awaits="relay-ledger")
+        b.refused(f"orders/size/{name}", ORDERS, document, ("order", order_id))
     return b.cases
 
