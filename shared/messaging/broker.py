@@ -47,6 +47,7 @@ def make_broker(settings: Settings, bootstrap_servers: str, *, client_id: str) -
         acks="all",
         linger_ms=5,
         max_batch_size=256 * 1024,
+        max_request_size=settings.kafka_max_message_bytes,
         client_id=client_id,
         security=_security(settings),
         logger=logging.getLogger("faststream"),
@@ -65,6 +66,11 @@ def _admin_security_kwargs(settings: Settings) -> dict[str, Any]:
         kwargs.update(sasl_mechanism=settings.kafka_sasl_mechanism, sasl_plain_username=security.username,
                       sasl_plain_password=security.password)
     return kwargs
+
+
+def admin_client(settings: Settings, bootstrap_servers: str) -> AIOKafkaAdminClient:
+    """An admin client with the service's security settings (start it, and close it)."""
+    return AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **_admin_security_kwargs(settings))
 
 
 async def create_topics(settings: Settings, bootstrap_servers: str, logical: Iterable[str]) -> list[str]:
