@@ -39,7 +39,7 @@ from tests.integration.order.flow import (
     until,
     week,
 )
-from tests.support.factories import free_time, unique
+from tests.support.factories import unique
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,7 @@ S = OrderStatus
 
 @pytest.fixture(scope="module")
 async def world(module_settings: Settings) -> AsyncIterator[Platform]:
-    async with platform(free_time(module_settings)) as started:
+    async with platform(module_settings) as started:
         yield started
 
 
