@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import ssl
-from collections.abc import Awaitable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
+from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream import Context
@@ -157,12 +158,38 @@ def subscribe(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=f"{processor.service}:inputs",
         description=description,
+        parser=_lenient_batch,
         decoder=_raw_batch,
     )
     async def on_batch(message: KafkaMessage = Context("message")) -> None:
         records = records_of(message)
         await processor.process(records)
         _observe_lag(processor.service, message, records)
+
+
+async def _lenient_batch(records: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream's batch parser decodes every header value as UTF-8: one record from outside with a
+    header that is not UTF-8 (or has no value) failed the whole batch before the handler saw it, on
+    every redelivery, and the consumer stopped. FastStream parses a copy whose header values decode;
+    the handler reads the records as they came (`records_of`)."""
+    if not isinstance(records, tuple) or all(_decodable(r) for r in records):
+        return await original(records)
+    readable = tuple(r if _decodable(r) else replace(
+        r, headers=[(k, (v or b"").decode("utf-8", "replace").encode()) for k, v in r.headers]) for r in records)
+    message = await original(readable)
+    message.raw_message = records
+    return message
+
+
+def _decodable(record: Any) -> bool:
+    if not isinstance(record, ConsumerRecord):
+        return True
+    try:
+        for _, value in record.headers:
+            value.decode()
+    except (AttributeError, UnicodeDecodeError):
+        return False
+    return True
 
 
 async def _raw_batch(message: Any) -> None:

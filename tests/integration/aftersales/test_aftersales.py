@@ -18,7 +18,6 @@ from shared.messaging import dead_letters as dl
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 from tests.integration.aftersales.world import DAY, HOUR, World, dead_letters_of, ok, unique
-from tests.support.factories import free_time
 from tests.support.platform import running
 
 pytestmark = pytest.mark.integration
@@ -28,7 +27,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 @pytest.fixture(scope="module")
 async def aftersales(module_settings: Settings) -> AsyncIterator[ServiceRuntime]:
-    async with running(free_time(module_settings), ["aftersales"]) as runtimes:
+    async with running(module_settings, ["aftersales"]) as runtimes:
         yield runtimes["aftersales"]
 
 
