@@ -35,6 +35,9 @@ _READERS = {
 }
 _KEYING = (" Every message is a CloudEvents 1.0 JSON object keyed by the seller id; invalid messages go to "
            "`{topic}.dlq` with the reason in the `dlq.error.message` header.")
+_DOORS = (" Both content modes of the CloudEvents Kafka protocol binding are accepted: structured (this JSON object "
+          "as the value) and binary (`ce_*` headers, `content-type` = datacontenttype, the `data` JSON as the "
+          "value); the key must be the `sellerid`.")
 
 
 def _message_type(topic: str) -> Any:
@@ -56,7 +59,7 @@ def build() -> dict[str, Any]:
     broker = KafkaBroker("kafka:9092")
     for topic, description in _READERS.items():
         broker.subscriber(topic, title=f"{topic}:subscribe",
-                          description=description + _KEYING.format(topic=topic))(_documented_handler(topic))
+                          description=description + _KEYING.format(topic=topic) + _DOORS)(_documented_handler(topic))
     for topic, writer in _WRITERS.items():
         broker.publisher(topic, title=f"{topic}:publish", schema=_message_type(topic),
                          description=f"Written by {writer}." + _KEYING.format(topic=topic))

@@ -133,7 +133,8 @@ async def _apply(pool: asyncpg.Pool, settings: Settings, records: Sequence[Consu
         fresh = [item for item in unique if item.event.id in fresh_ids]
         report.duplicates += len(items) - len(fresh)
         if fresh:
-            await service.apply_batch(conn, fresh, policy=policy, publish=False)
+            await service.apply_batch(conn, fresh, policy=policy, publish=False,
+                                      max_clock_skew=settings.max_clock_skew)
             report.applied += len(fresh)
 
 

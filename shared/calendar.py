@@ -1,8 +1,12 @@
-"""Business days (domain.md section 3, ours): the calendar helper the order and fulfillment services share.
+"""Business days (domain.md section 3): the calendars the order and fulfillment services share.
 
-Saturday and Sunday do not elapse, judged in UTC. "N business days after an instant" is the
-instant at which N x 24 hours of weekday time have passed, so the time of day is kept and the
-result only ever moves forward:
+`BusinessCalendar` is the one of promises: Saturday, Sunday and the public holidays of the seller's
+country (the `holidays` package's calendar) are not business days, judged on UTC dates, and a
+deadline is the end (24:00 UTC) of a business day, counted as Seller Central counts handling time.
+
+`add_business_days` is the older weekday-time arithmetic, kept for the marketplace warehouse's own
+handling (fulfillment): "N business days after an instant" is the instant at which N x 24 hours of
+weekday time have passed, so the time of day is kept and the result only ever moves forward:
 
 - a Friday 15:00 start plus 1 business day is Monday 15:00;
 - a weekend start counts from Monday 00:00, so Saturday + 1 is Tuesday 00:00 (the end of Monday);
@@ -13,7 +17,11 @@ Pure: no clock, no I/O.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import functools
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import holidays
 
 _DAY = timedelta(days=1)
 
@@ -57,3 +65,87 @@ def _skip_weekend(at: datetime, weekend_days: frozenset[int]) -> datetime:
 
 def _start_of_day(at: datetime) -> datetime:
     return at.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@functools.lru_cache(maxsize=512)
+def public_holidays(country: str, year: int) -> frozenset[date]:
+    """The public holidays of a country (ISO 3166-1 alpha-2) in a year; none for a country the
+    `holidays` package does not know (weekends alone then)."""
+    try:
+        return frozenset(holidays.country_holidays(country, years=year))
+    except NotImplementedError:
+        return frozenset()
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """A seller's business days: not a weekend day, not a public holiday of its country.
+
+    `added` are further days off (a marketplace-wide closure), `removed` holidays that are worked
+    here anyway; both are settings (HOLIDAYS_ADD, HOLIDAYS_REMOVE). Pure: no clock, no I/O.
+    """
+
+    country: str | None = None
+    weekend_days: frozenset[int] = WEEKEND
+    added: frozenset[date] = frozenset()
+    removed: frozenset[date] = frozenset()
+
+    def __post_init__(self) -> None:
+        check_weekend(self.weekend_days)
+
+    def is_business_day(self, day: date) -> bool:
+        if day.weekday() in self.weekend_days or day in self.added:
+            return False
+        holiday = self.country is not None and day in public_holidays(self.country, day.year)
+        return not holiday or day in self.removed
+
+    def first_business_day(self, day: date) -> date:
+        """`day` itself if it is a business day, else the next one."""
+        for _ in range(_MAX_SEARCH):
+            if self.is_business_day(day):
+                return day
+            day += _DAY
+        raise ValueError(f"no business day within {_MAX_SEARCH} days of {day}")
+
+    def business_days_after(self, day: date, days: int) -> date:
+        """The business day that lies `days` business days after the business day `day`."""
+        if days < 0:
+            raise ValueError(f"business days must not be negative, got {days}")
+        for _ in range(days):
+            day = self.first_business_day(day + _DAY)
+        return day
+
+    def deadline(self, start: datetime, days: int) -> datetime:
+        """The end (24:00 UTC) of the business day `days` business days after the first business day
+        of `start`: a Friday order with one handling day ships by Monday 24:00, a Saturday one by
+        Tuesday 24:00."""
+        return end_of_day(self.business_days_after(self.first_business_day(to_utc(start).date()), days))
+
+    def deadline_after_day(self, deadline: datetime, days: int) -> datetime:
+        """The end of the business day `days` business days after the day a deadline ends (deliver-by
+        from ship-by): `deadline` is a day's end, so its day is the one before the instant."""
+        day = (to_utc(deadline) - timedelta(microseconds=1)).date()
+        return end_of_day(self.business_days_after(self.first_business_day(day), days))
+
+
+#: Longer than any run of holidays and weekends: a calendar with no business day is a setting error.
+_MAX_SEARCH = 366
+
+
+def end_of_day(day: date) -> datetime:
+    """24:00 UTC of `day`, i.e. the first instant of the next day."""
+    return datetime.combine(day + _DAY, time(0), UTC)
+
+
+def parse_dates(text: str, country: str | None) -> frozenset[date]:
+    """`2026-12-24,US:2026-12-31` -> the dates that apply to `country` (a bare date applies to all)."""
+    found: set[date] = set()
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        where, _, when = item.rpartition(":")
+        if where and where.upper() != (country or "").upper():
+            continue
+        found.add(date.fromisoformat(when))
+    return frozenset(found)
+

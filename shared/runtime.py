@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from shared import business_clock, db, telemetry
+from shared import business_clock, db, http_validation, telemetry
 from shared.auth import TokenKeys
 from shared.events import topics
 from shared.http_guard import guard
@@ -93,6 +93,7 @@ class ServiceRuntime:
                 group=f"{settings.topic_prefix}{spec.name}",
                 logical_topic=settings.logical_topic,
                 max_transient_wait=settings.consumer_max_transient_wait,
+                max_clock_skew=settings.max_clock_skew,
             )
             subscribe(broker, processor, settings, spec.inputs, description=spec.description)
             self._processor = processor
@@ -197,6 +198,7 @@ def create_http_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = True) -
                   version="1")
     app.state.runtime = runtime
     app.state.token_keys = TokenKeys.of(runtime.settings)
+    http_validation.install(app)  # 422 without echoing input: a lone surrogate never makes a 500
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:

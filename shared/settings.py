@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_NAMES: tuple[str, ...] = ("listing", "order", "fulfillment", "aftersales", "metrics")
@@ -16,6 +17,8 @@ DEFAULT_PORTS: dict[str, int] = {
     "aftersales": 8004,
     "metrics": 8005,
 }
+
+_DATES = r"^\s*((?:[A-Za-z]{2}:)?\d{4}-\d{2}-\d{2}\s*(?:,\s*(?:[A-Za-z]{2}:)?\d{4}-\d{2}-\d{2}\s*)*)?$"
 
 #: Only ever used by the embedded default and tests; a real deployment sets AUTH_SECRET.
 DEVELOPMENT_AUTH_SECRET = "sellerflow-development-secret-change-me"
@@ -52,6 +55,14 @@ class Settings(BaseSettings):
     otel_trace_sample_ratio: float = Field(default=0.1, ge=0.0, le=1.0)
     log_level: str = "INFO"
     clock_tick_seconds: float = Field(default=60.0, gt=0)
+    #: How far after the latest `clock.ticked` a business time from outside may lie (design.md
+    #: section 3): ISO 8601 (`P2D`) or seconds. The simulator stamps up to one day after its last
+    #: tick and the demo none, so 2 days fits both; production ticks every CLOCK_TICK_SECONDS.
+    max_clock_skew: timedelta = Field(default=timedelta(days=2), gt=timedelta(0), le=timedelta(days=30))
+    #: Business days (domain.md section 3): further days off, and public holidays worked anyway, as
+    #: comma-separated ISO dates, each optionally for one country: `2026-12-24,US:2026-12-31`.
+    holidays_add: str = Field(default="", pattern=_DATES)
+    holidays_remove: str = Field(default="", pattern=_DATES)
 
     #: Consumer batch bounds (design.md section 7).
     consumer_max_records: int = Field(default=500, ge=1, le=10_000)
@@ -63,6 +74,13 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=1000, ge=1, le=50_000)
 
     data_dir: str = ".sellerflow"
+
+    @field_validator("holidays_add", "holidays_remove")
+    @classmethod
+    def _real_dates(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            date.fromisoformat(item.rpartition(":")[2])  # ValueError: not a calendar date
+        return value
 
     @property
     def embedded(self) -> bool:

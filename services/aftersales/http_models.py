@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.events.common import Amount, Identifier, ShortText, UtcDatetime
+from shared.events.common import Amount, BusinessTime, CleanStr, Identifier, ShortText
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+Text = Annotated[CleanStr, StringConstraints(min_length=1, max_length=4000)]
 
 
 # --- commands -------------------------------------------------------------------------------------
@@ -19,7 +19,7 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    at: UtcDatetime | None = Field(default=None, description="Business time of the command; default: the latest "
+    at: BusinessTime | None = Field(default=None, description="Business time of the command; default: the latest "
                                    "clock tick this service has seen.")
 
 

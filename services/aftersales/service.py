@@ -22,7 +22,7 @@ from services.aftersales.domain import AftersalesPolicy
 from services.aftersales.read_model import ORDER_FACTS, KnownOrder, NotYet, Parked
 from shared import business_clock
 from shared.db import TRANSIENT_DB_ERRORS
-from shared.events import Event, parse_event
+from shared.events import Event
 from shared.events.clock import ClockTicked
 from shared.events.ingress import (
     AtozClaimDecided,
@@ -38,7 +38,7 @@ from shared.events.ingress import (
 )
 from shared.events.order import OrderPiiErased
 from shared.messaging import dead_letters
-from shared.messaging.consumer import Incoming, Unprocessable, handling
+from shared.messaging.consumer import Incoming, Unprocessable, handling, parse
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +126,7 @@ class AftersalesConsumer:
         """Apply the items waiting for these orders, in arrival order; each alone (a savepoint)."""
         for parked in await read_model.parked_for(conn, touched):
             try:
-                item = Incoming(parse_event(parked.record.value, topic=parked.logical_topic), parked.record,
-                                parked.logical_topic)
+                item = Incoming(parse(parked.record, parked.logical_topic), parked.record, parked.logical_topic)
                 with handling(item):
                     async with conn.transaction():
                         await apply_item(conn, item.event, self.policy)

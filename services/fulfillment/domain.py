@@ -167,18 +167,19 @@ class Shipment:
         self.scans.append(Scan(status, at, location))
         updated = ShipmentTrackingUpdated(**self._ids(at), status=status, location=location)
         events: list[ShipmentEvent] = [updated]
-        events += self.validate_tracking(at, policy)
+        events += self.validate_tracking(at, policy, at_tick=False)
         if status is ScanStatus.DELIVERED and self.delivered_at is None:
             self.delivered_at = at
             events.append(ShipmentDelivered(**self._ids(at), on_time=at <= self.deliver_by))
         return events
 
     def validate_tracking(
-        self, now: datetime, policy: FulfillmentPolicy = DEFAULT_FULFILLMENT_POLICY
+        self, now: datetime, policy: FulfillmentPolicy = DEFAULT_FULFILLMENT_POLICY, *, at_tick: bool = True
     ) -> list[ShipmentEvent]:
         """Re-decide the tracking status; an event only when it changes. Pending resolves once;
         a number invalid for want of a scan turns valid if a scan stamped inside the window
-        arrives late (the outcome depends on event times, not on the order of processing)."""
+        arrives late (the outcome depends on event times, not on the order of processing). Only a
+        clock tick (`at_tick`) judges a number invalid for want of a scan in time."""
         check = check_tracking_number(self.carrier, self.tracking_number)
         decision = decide_tracking_status(
             check,
@@ -186,6 +187,7 @@ class Shipment:
             first_scan_at=self._first_scan_at(policy.tracking),
             now=now,
             policy=policy.tracking,
+            at_tick=at_tick,
         )
         current, new = self.tracking_status, decision.status
         upgrade = current is TrackingStatus.PENDING or new is TrackingStatus.VALID
@@ -205,7 +207,7 @@ class Shipment:
     def _confirmed(self, policy: FulfillmentPolicy) -> list[ShipmentEvent]:
         if self.shipped_at < self.purchased_at:
             raise ShipmentError("a shipment before the purchase")
-        validated = self.validate_tracking(self.confirmed_at, policy)  # a bad number: invalid at once
+        validated = self.validate_tracking(self.confirmed_at, policy, at_tick=False)  # a bad number: at once
         confirmed = ShipmentConfirmed(
             **self._ids(self.shipped_at),  # the departure: a business day after confirmation in a warehouse
             carrier=self.carrier,

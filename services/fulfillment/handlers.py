@@ -18,7 +18,7 @@ from shared.auth import CurrentPrincipal, require_access
 from shared.events import ingress
 from shared.events import order as orders
 from shared.events.clock import ClockTicked
-from shared.events.common import Carrier, FulfillmentChannel, Identifier, Quantity, Sku, TrackingNumber, UtcDatetime
+from shared.events.common import BusinessTime, Carrier, FulfillmentChannel, Identifier, Quantity, Sku, TrackingNumber
 from shared.http_guard import errors
 from shared.messaging.dispatch import Dispatcher
 from shared.runtime import Ctx
@@ -60,7 +60,7 @@ class ConfirmShipment(BaseModel):
         "format or check digit is accepted and judged invalid tracking."
     )
     lines: list[ShipmentLineIn] = Field(min_length=1, max_length=100)
-    at: UtcDatetime | None = Field(default=None, description="Business time; default: the latest clock tick.")
+    at: BusinessTime | None = Field(default=None, description="Business time; default: the latest clock tick.")
     shipment_id: Identifier | None = Field(
         default=None, description="Your id for it: confirming the same id again returns the first shipment."
     )
@@ -190,7 +190,7 @@ async def confirm_shipments(ctx: Ctx, principal: CurrentPrincipal, command: Conf
             "from a time on (a marketplace-fulfilled order's shipment shows here once the warehouse ships it)")
 async def list_recent_shipments(
     ctx: Ctx, principal: CurrentPrincipal, channel: FulfillmentChannel | None = None,
-    shipped_since: UtcDatetime | None = None, seller_id: str | None = None,
+    shipped_since: BusinessTime | None = None, seller_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[ShipmentView]:
     seller = _seller_of(principal, seller_id)
@@ -211,6 +211,9 @@ async def _confirm(ctx: Ctx, seller: str, items: Sequence[tuple[str, ConfirmShip
                    ) -> list[service.Confirmation]:
     """One transaction: the business time read once if some item has no `at`, then the use case."""
     async with ctx.pool.acquire() as conn, conn.transaction():
-        now = None if all(command.at for _, command in items) else await business_clock.command_time(conn, None)
+        given = [command.at for _, command in items if command.at is not None]
+        if given:  # 422 past the latest tick plus MAX_CLOCK_SKEW
+            await business_clock.check_command_time(conn, max(given))
+        now = None if len(given) == len(items) else await business_clock.command_time(conn, None)
         requests = [command.of_order(order_id, command.at or cast(datetime, now)) for order_id, command in items]
         return await service.confirm_shipments(conn, seller, requests)

@@ -218,9 +218,9 @@ async def by_tracking_numbers(conn: asyncpg.Connection, keys: Iterable[ParcelKey
 
 
 async def due_for_tracking_verdict(conn: asyncpg.Connection, now: datetime, limit: int) -> list[Shipment]:
-    """Shipments still pending whose scan window closed before `now`, locked, with their scans."""
+    """Shipments still pending whose scan window closed at or before `now` (a tick), locked, with their scans."""
     rows = await conn.fetch(
-        f"SELECT {_SHIPMENT_COLUMNS} FROM shipments WHERE scan_deadline < $1"
+        f"SELECT {_SHIPMENT_COLUMNS} FROM shipments WHERE scan_deadline <= $1"
         " ORDER BY scan_deadline, seller_id, shipment_id LIMIT $2 FOR UPDATE",
         now, limit,
     )

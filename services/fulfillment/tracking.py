@@ -173,9 +173,12 @@ def decide_tracking_status(
     first_scan_at: datetime | None,
     now: datetime,
     policy: TrackingPolicy = DEFAULT_TRACKING_POLICY,
+    at_tick: bool = True,
 ) -> TrackingDecision:
     """Pending until the first carrier scan; valid if it came within the window of confirmation;
-    invalid on a bad number, a late first scan, or no scan once the window has closed.
+    invalid on a bad number at once, and for want of a scan in the window only when judged at a clock
+    tick at or after the window's end (`at_tick`; domain.md section 6, judged at ticks): a late first
+    scan arriving between two ticks leaves the number pending until the tick judges it.
 
     The window is inclusive: a first scan exactly `scan_window` after confirmation still counts.
     A scan before confirmation counts too (carriers may scan before the seller confirms).
@@ -186,8 +189,8 @@ def decide_tracking_status(
     deadline = confirmed_at + policy.scan_window
     if first_scan_at is not None and first_scan_at <= deadline:
         return TrackingDecision(TrackingStatus.VALID, TrackingVerdict.FIRST_SCAN, None, scanned)
+    if not at_tick or now < deadline:
+        return TrackingDecision(TrackingStatus.PENDING)
     if first_scan_at is not None:  # a late first scan is no scan within the window
         return TrackingDecision(invalid, TrackingVerdict.NO_SCAN, f"first scan after {deadline}", scanned)
-    if now > deadline:
-        return TrackingDecision(invalid, TrackingVerdict.NO_SCAN, f"no carrier scan by {deadline}")
-    return TrackingDecision(TrackingStatus.PENDING)
+    return TrackingDecision(invalid, TrackingVerdict.NO_SCAN, f"no carrier scan by {deadline}")

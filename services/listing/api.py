@@ -17,7 +17,9 @@ from services.listing.standing import Standing
 from services.listing.verification import BankAccount, IdentityDocument, Registration
 from shared.events.common import (
     AccountStatus,
+    BusinessTime,
     BusinessType,
+    CleanStr,
     Condition,
     CountryCode,
     CurrencyCode,
@@ -29,18 +31,17 @@ from shared.events.common import (
     Name,
     ShortText,
     Sku,
-    UtcDatetime,
 )
 
-Text = Annotated[str, Field(max_length=500)]
-Url = Annotated[str, Field(max_length=2000)]
+Text = Annotated[CleanStr, Field(max_length=500)]
+Url = Annotated[CleanStr, Field(max_length=2000)]
 Price = Annotated[Decimal, Field(max_digits=14, decimal_places=2, allow_inf_nan=False)]
 
 
 class Command(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    at: UtcDatetime | None = Field(
+    at: BusinessTime | None = Field(
         default=None, description="Business time of the command; the service's business clock if absent."
     )
 
@@ -51,17 +52,17 @@ class Command(BaseModel):
 class BankAccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    iban: str | None = Field(default=None, max_length=64, description="An IBAN, or ...")
-    account_number: str | None = Field(default=None, max_length=34, description="... an account number ...")
-    routing_number: str | None = Field(default=None, max_length=34, description="... with its ABA routing number.")
+    iban: CleanStr | None = Field(default=None, max_length=64, description="An IBAN, or ...")
+    account_number: CleanStr | None = Field(default=None, max_length=34, description="... an account number ...")
+    routing_number: CleanStr | None = Field(default=None, max_length=34, description="... with its ABA routing number.")
 
 
 class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: DocumentType
-    number: str = Field(min_length=1, max_length=64)
-    holder_name: str = Field(max_length=200)
+    number: CleanStr = Field(min_length=1, max_length=64)
+    holder_name: CleanStr = Field(max_length=200)
     expiry_date: date
 
 
@@ -70,8 +71,8 @@ class RegistrationIn(Command):
     legal_name: Name
     country: CountryCode
     business_type: BusinessType
-    contact_email: str = Field(max_length=254)
-    tax_id: str = Field(min_length=1, max_length=64)
+    contact_email: CleanStr = Field(max_length=254)
+    tax_id: CleanStr = Field(min_length=1, max_length=64)
     bank_account: BankAccountIn
     identity_document: DocumentIn
 
@@ -206,10 +207,10 @@ class AppealView(BaseModel):
 class ListingChangesIn(Command):
     """Fields to change; the whole listing is checked again."""
 
-    product_id: str | None = Field(default=None, max_length=32, description="GTIN-8/12/13/14.")
-    title: str | None = Field(default=None, max_length=1000)
-    brand: str | None = Field(default=None, min_length=1, max_length=100)
-    description: str | None = Field(default=None, max_length=4000)
+    product_id: CleanStr | None = Field(default=None, max_length=32, description="GTIN-8/12/13/14.")
+    title: CleanStr | None = Field(default=None, max_length=1000)
+    brand: CleanStr | None = Field(default=None, min_length=1, max_length=100)
+    description: CleanStr | None = Field(default=None, max_length=4000)
     bullet_points: list[Text] | None = Field(default=None, max_length=10)
     condition: Condition | None = None
     price: Price | None = None
@@ -218,7 +219,7 @@ class ListingChangesIn(Command):
     handling_days: int | None = Field(default=None, ge=-1000, le=1000)
     fulfillment_channel: FulfillmentChannel | None = None
     image_urls: list[Url] | None = Field(default=None, max_length=20)
-    category: str | None = Field(default=None, max_length=64, description="Sets the price ceiling (L9).")
+    category: CleanStr | None = Field(default=None, max_length=64, description="Sets the price ceiling (L9).")
 
     def changes(self) -> dict[str, Any]:
         given = self.model_dump(exclude_unset=True, exclude={"at"})
@@ -232,10 +233,10 @@ class ListingChangesIn(Command):
 class NewListingIn(Command):
     listing_id: Identifier | None = Field(default=None, description="The id to list under; one is made if absent.")
     sku: Sku
-    product_id: str = Field(max_length=32, description="GTIN-8/12/13/14 with a valid check digit.")
-    title: str = Field(max_length=1000)
-    brand: str = Field(min_length=1, max_length=100)
-    description: str = Field(default="", max_length=4000)
+    product_id: CleanStr = Field(max_length=32, description="GTIN-8/12/13/14 with a valid check digit.")
+    title: CleanStr = Field(max_length=1000)
+    brand: CleanStr = Field(min_length=1, max_length=100)
+    description: CleanStr = Field(default="", max_length=4000)
     bullet_points: list[Text] = Field(default_factory=list, max_length=10)
     condition: Condition
     price: Price
@@ -244,7 +245,7 @@ class NewListingIn(Command):
     handling_days: int = Field(ge=-1000, le=1000)
     fulfillment_channel: FulfillmentChannel
     image_urls: list[Url] = Field(default_factory=list, max_length=20)
-    category: str | None = Field(default=None, max_length=64, description="Sets the price ceiling (L9).")
+    category: CleanStr | None = Field(default=None, max_length=64, description="Sets the price ceiling (L9).")
 
 
 class ListingView(BaseModel):

@@ -127,7 +127,8 @@ def reserve(run: StockRun, event: Event[Any]) -> list[Event[Any]]:
         for line, row in zip(order.lines, resolved, strict=True) if row is not None
     ]
     reserved = InventoryReserved(order_id=order.order_id, lines=reserved_lines,
-                                 handling_days=max(line.handling_days or 1 for line in reserved_lines))
+                                 handling_days=max(line.handling_days or 1 for line in reserved_lines),
+                                 seller_country=seller.country if seller is not None else None)
     return [fact(reserved, seller_id=seller_id, subject=order.order_id, at=at)]
 
 

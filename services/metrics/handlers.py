@@ -13,7 +13,7 @@ from services.metrics.http_models import AtRiskOut, DefectsOut, HealthOut, Score
 from services.metrics.policy import DEFAULT_POLICY
 from shared.auth import CurrentPrincipal, Principal, require_access, require_operator
 from shared.browser_session import HTML_RESPONSES, BrowserSignIn, page
-from shared.events.common import FulfillmentChannel, UtcDatetime
+from shared.events.common import BusinessTime, FulfillmentChannel
 from shared.events.metrics import MetricName
 from shared.http_guard import errors, json_errors
 from shared.runtime import Ctx
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1", tags=["seller performance"], responses=errors(4
 pages = APIRouter(tags=["seller dashboard"])
 signin = BrowserSignIn(path="/dashboard", sign_in_page=dashboard.sign_in_page)
 
-AsOf = Annotated[UtcDatetime | None, Query(description="A past business day: windows end with that day.")]
+AsOf = Annotated[BusinessTime | None, Query(description="A past business day: windows end with that day.")]
 NO_TIME_YET = errors(409)
 
 

@@ -53,7 +53,10 @@ class RateRule:
 
     @property
     def category(self) -> str:
-        """The violation category: a repeat of the same category within the repeat window doubles."""
+        """The violation category: one per metric, so the two ODR channels are two (domain.md section 7); the
+        10- and 30-day late shipment windows are one. A repeat of the same category within the repeat window doubles."""
+        if self.name is MetricName.ORDER_DEFECT_RATE and self.channel is not None:
+            return f"{self.name.value}_{self.channel.value}"
         return self.name.value
 
 

@@ -69,6 +69,38 @@ async def lock_items(conn: asyncpg.Connection, keys: Sequence[ItemKey]) -> dict[
     return {row.key: row for row in map(_item, records)}
 
 
+async def record_ticks(conn: asyncpg.Connection, ticks: Sequence[datetime]) -> datetime | None:
+    """Remember the batch's clock ticks; the latest tick seen (None before the first one).
+
+    A tick older than one seen before (ticks delivered out of order) may be the first tick after a
+    deadline that a later tick judged: those items are queued for re-evaluation at once.
+    """
+    before: datetime | None = await conn.fetchval("SELECT max(now) FROM clock_ticks")
+    if ticks:
+        await conn.execute("INSERT INTO clock_ticks (now) SELECT unnest($1::timestamptz[]) ON CONFLICT DO NOTHING",
+                           list(ticks))
+    late = sorted(t for t in ticks if before is not None and t < before)
+    if late:
+        await conn.execute(
+            "UPDATE items SET next_at = LEAST(next_at, $1) WHERE facts ? 'judged' AND EXISTS ("
+            " SELECT 1 FROM jsonb_array_elements(facts->'judged') j, unnest($2::timestamptz[]) t"
+            " WHERE (j->>0)::timestamptz <= t AND (j->>1)::timestamptz > t)",
+            late[0], late)
+    latest: datetime | None = await conn.fetchval("SELECT max(now) FROM clock_ticks")
+    return latest
+
+
+async def first_ticks_at_or_after(conn: asyncpg.Connection, deadlines: Sequence[datetime]
+                                  ) -> dict[datetime, datetime]:
+    """Each deadline -> the first tick at or after it (deadlines no tick has reached yet are left out)."""
+    if not deadlines:
+        return {}
+    rows = await conn.fetch(
+        "SELECT d, (SELECT min(t.now) FROM clock_ticks t WHERE t.now >= d) AS tick"
+        " FROM unnest($1::timestamptz[]) AS d", list(deadlines))
+    return {r["d"]: r["tick"] for r in rows if r["tick"] is not None}
+
+
 async def lock_due_items(conn: asyncpg.Connection, now: datetime, limit: int) -> list[ItemRow]:
     """Items whose next deadline has passed; another replica's are skipped (it handles them)."""
     records = await conn.fetch(

@@ -1,7 +1,8 @@
 """Metrics use cases, inside the consumed batch's transaction.
 
 A batch:
-1. moves the business clock to the latest tick or event time seen;
+1. moves the business clock to the latest tick or event time seen, never past the latest tick plus
+   MAX_CLOCK_SKEW (design.md section 3: no single event moves a clock far);
 2. folds each item's events into its facts, and re-evaluates the items whose deadline has passed;
    every changed item replaces its rows in the daily buckets (old rows out, new rows in): one
    upsert per table;
@@ -35,6 +36,7 @@ from shared.events.policy import PolicyViolated
 from shared.events.seller import SellerAppealDecided, SellerStatusChanged, StatusCause
 from shared.messaging import outbox
 from shared.messaging.consumer import Incoming, handling
+from shared.settings import get_settings
 
 SOURCE = "/sellerflow/metrics"
 #: Items past a deadline re-evaluated per batch at most; the rest wait for the next batch.
@@ -60,7 +62,7 @@ class Fold:
         self.policy = policy
 
     async def __call__(self, conn: asyncpg.Connection, batch: Sequence[Incoming]) -> None:
-        await apply_batch(conn, batch, policy=self.policy)
+        await apply_batch(conn, batch, policy=self.policy, max_clock_skew=get_settings().max_clock_skew)
 
 
 def moment_of(event: Event[Any]) -> datetime:
@@ -68,11 +70,21 @@ def moment_of(event: Event[Any]) -> datetime:
     return data.now if isinstance(data, ClockTicked) else event.time
 
 
+async def batch_moment(conn: asyncpg.Connection, batch: Sequence[Incoming], max_clock_skew: timedelta) -> datetime:
+    """The latest tick or event time of the batch, but no event time after the latest tick plus the skew."""
+    ticks = [item.event.data.now for item in batch if isinstance(item.event.data, ClockTicked)]
+    if ticks:  # a rebuild folds ticks without the consumer: record them here too (idempotent)
+        await business_clock.record_tick(conn, max(ticks))
+    moment = max(moment_of(item.event) for item in batch)
+    latest = await business_clock.latest_tick(conn)
+    return moment if latest is None else min(moment, latest + max_clock_skew)
+
+
 async def apply_batch(conn: asyncpg.Connection, batch: Sequence[Incoming], *, policy: Policy = DEFAULT_POLICY,
-                      publish: bool = True) -> None:
+                      publish: bool = True, max_clock_skew: timedelta = timedelta(days=2)) -> None:
     """Fold a batch; with `publish`, refresh the sellers it changed and stage what changed for them."""
-    before, now = await repository.advance_fold_clock(conn, max(moment_of(item.event) for item in batch))
-    await business_clock.advance(conn, now)  # metrics' now: the latest tick or event time seen
+    before, now = await repository.advance_fold_clock(conn, await batch_moment(conn, batch, max_clock_skew))
+    await business_clock.advance(conn, now)  # metrics' now: the latest tick or event time seen, bounded
     touched: set[str] = set()
     by_item: dict[ItemKey, list[Event[Any]]] = {}
     found: list[tuple[str, Violation, str, str]] = []
@@ -100,7 +112,8 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[Incoming], *, po
                 by_operator = data.cause in (StatusCause.APPEAL, StatusCause.OPERATOR)
                 level = enforcement.LEVEL_OF_STATUS.get(data.new_status) if by_operator else None
                 statuses.append((seller, data.new_status.value, None if level is None else int(level)))
-    changed, _ = await fold_items(conn, by_item, now)
+    ticks = [item.event.data.now for item in batch if isinstance(item.event.data, ClockTicked)]
+    changed, _ = await fold_items(conn, by_item, now, ticks=ticks)
     await repository.save_violations(conn, found)
     await repository.resolve_violations(conn, resolutions)
     await repository.record_appeals(conn, appeals)
@@ -110,7 +123,6 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[Incoming], *, po
     if before is not None and now.date() > before.date():
         await windows_moved(conn, before, now, policy)
     sellers = touched | changed | await repository.take_stale(conn, STALE_PER_BATCH)
-    ticks = [item.event.data.now for item in batch if isinstance(item.event.data, ClockTicked)]
     if ticks:
         # Enforcement is decided on the business clock's ticks only, for every seller, at the tick's
         # time: what is decided then does not depend on how the events before it were batched.
@@ -120,31 +132,48 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[Incoming], *, po
 
 
 async def fold_items(conn: asyncpg.Connection, by_item: dict[ItemKey, list[Event[Any]]], now: datetime,
-                     due_limit: int = DUE_PER_BATCH) -> tuple[set[str], int]:
-    """Apply each item's new facts, re-evaluate items past a deadline.
+                     due_limit: int = DUE_PER_BATCH, ticks: Sequence[datetime] = ()) -> tuple[set[str], int]:
+    """Apply each item's new facts, re-evaluate items whose deadline a clock tick reached.
 
+    A deadline passes at the first tick at or after it (domain.md section 6), never between ticks:
+    the batch's `ticks` are recorded, and every deadline a tick has reached is judged by its first one.
     Returns the sellers whose buckets changed, and how many items were due.
     """
+    last_tick = await repository.record_ticks(conn, ticks)
     rows = await repository.lock_items(conn, list(by_item))
-    due_rows = await repository.lock_due_items(conn, now, due_limit)
+    due_rows = await repository.lock_due_items(conn, last_tick, due_limit) if last_tick is not None else []
     due = [row for row in due_rows if row.key not in by_item]
-    saves: list[tuple[ItemKey, date, dict[str, Any], Any, datetime | None]] = []
-    changes: BucketChanges = {}
+    states: list[tuple[ItemKey, facts.ItemState, Any]] = []
     for key, events in by_item.items():
         _, kind, item_id = key
         row = rows.get(key)
         state = codec.decode(kind, item_id, row.facts) if row else facts.new_item(kind, item_id, events[0])
         for event in sorted(events, key=lambda e: (e.time, e.type, str(e.id))):
             state = facts.apply(state, event)
-        _evaluate(key, state, row.applied if row else {}, now, saves, changes)
-    for row in due:
-        _evaluate(row.key, codec.decode(row.key[1], row.key[2], row.facts), row.applied, now, saves, changes)
+        states.append((key, state, row.applied if row else {}))
+    states += [(row.key, codec.decode(row.key[1], row.key[2], row.facts), row.applied) for row in due]
+    judged = await _judged(conn, [state for _, state, _ in states], last_tick)
+    saves: list[tuple[ItemKey, date, dict[str, Any], Any, datetime | None]] = []
+    changes: BucketChanges = {}
+    for key, state, applied in states:
+        _evaluate(key, facts.with_judged(state, judged), applied, now, saves, changes)
     await repository.save_items(conn, saves)
     await repository.add_to_buckets(conn, changes)
     today = now.date()
     await repository.forget_histories(conn, [(seller, CATEGORY_OF_KEY[metric]) for seller, metric, _, eff in changes
                                              if eff < today and metric in CATEGORY_OF_KEY])
     return {key[0] for key in changes}, len(due_rows)
+
+
+async def _judged(conn: asyncpg.Connection, states: Sequence[facts.ItemState], last_tick: datetime | None
+                  ) -> dict[datetime, datetime]:
+    """Every deadline of these items that a tick has reached -> the first tick at or after it (a tick delivered
+    late may be an earlier first one than the tick that judged a deadline before)."""
+    if last_tick is None:
+        return {}
+    waiting = {d for state in states if not isinstance(state, facts.ReviewState)
+               for d in facts.deadlines(state) if d <= last_tick}
+    return await repository.first_ticks_at_or_after(conn, sorted(waiting))
 
 
 def _evaluate(key: ItemKey, state: facts.ItemState, applied: Any, now: datetime,

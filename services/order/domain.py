@@ -156,7 +156,8 @@ class Order:
         its promises (ship-by from the reservation's handling days, deliver-by from the speed)."""
         self._require("confirm", _S.UNSHIPPED)
         lines = resolve(self.lines, reservation.lines)
-        promised = promise(self.purchased_at, [reservation.handling_days], self.shipping_speed, policy)
+        promised = promise(self.purchased_at, [reservation.handling_days], self.shipping_speed, policy,
+                           reservation.country)
         self.lines, self.ship_by, self.deliver_by = lines, promised.ship_by, promised.deliver_by
         confirmed = OrderConfirmed(**self._ids(at), ship_by=promised.ship_by, deliver_by=promised.deliver_by)
         return [confirmed, *self._move(_S.UNSHIPPED, at)]

@@ -16,7 +16,7 @@ from services.order.domain import Order, OrderError, OrderTransitionRefused
 from shared import business_clock
 from shared.auth import CurrentPrincipal, require_access
 from shared.events.clock import ClockTicked
-from shared.events.common import CancelledBy, FulfillmentChannel, OrderStatus, ShippingSpeed, ShortText, UtcDatetime
+from shared.events.common import BusinessTime, CancelledBy, FulfillmentChannel, OrderStatus, ShippingSpeed, ShortText
 from shared.events.order import OrderRejection
 from shared.http_guard import errors
 from shared.messaging.dispatch import Dispatcher
@@ -94,14 +94,14 @@ class CancelOrder(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     reason: ShortText = Field(description="Why; required, up to 200 characters.")
-    at: UtcDatetime | None = Field(default=None, description="Business time; default: the latest clock tick.")
+    at: BusinessTime | None = Field(default=None, description="Business time; default: the latest clock tick.")
 
 
 class AcceptCancellation(BaseModel):
     """The seller accepts the buyer's open cancellation request: not counted against the seller."""
 
     model_config = ConfigDict(extra="forbid")
-    at: UtcDatetime | None = Field(default=None, description="Business time; default: the latest clock tick.")
+    at: BusinessTime | None = Field(default=None, description="Business time; default: the latest clock tick.")
 
 
 def _seller_of(principal: CurrentPrincipal, seller_id: str | None) -> str:

@@ -47,6 +47,7 @@ class ReservedLine:
 class Reservation:
     lines: tuple[ReservedLine, ...]
     handling_days: int  # the largest handling days of the lines: sets ship-by
+    country: str | None = None  # the seller's country: its public holidays are not business days
 
 
 ShipTo = PostalAddress  # the buyer's address as the order keeps it

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -33,10 +33,13 @@ from shared.events.clock import ClockTicked
 from shared.events.order import OrderRejection
 from shared.messaging import outbox
 from shared.messaging.consumer import Unprocessable
+from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-POLICY = DEFAULT_POLICY
+#: The order policy, with the holiday settings of the environment (HOLIDAYS_ADD, HOLIDAYS_REMOVE).
+POLICY = replace(DEFAULT_POLICY, holidays_add=get_settings().holidays_add,
+                 holidays_remove=get_settings().holidays_remove)
 #: Orders a clock tick changes per statement; a tick goes on until none is due.
 TICK_CHUNK = 2000
 
@@ -95,8 +98,8 @@ def confirm_order(event: Event[Any]) -> Change:
     """Stock reserved: unshipped, with ship-by and deliver-by from the reservation's handling days."""
     reserved = event.data_as(listing.InventoryReserved)
     lines = tuple(ReservedLine(line.listing_id, line.sku, line.quantity) for line in reserved.lines)
-    return Change(reserved.order_id, event.time,
-                  lambda order: order.confirm(Reservation(lines, reserved.handling_days), at=event.time, policy=POLICY))
+    reservation = Reservation(lines, reserved.handling_days, reserved.seller_country)
+    return Change(reserved.order_id, event.time, lambda order: order.confirm(reservation, at=event.time, policy=POLICY))
 
 
 def reject_order(event: Event[Any]) -> Change:

@@ -7,7 +7,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from shared.events import topics
-from shared.events.common import UtcDatetime
+from shared.events.common import BusinessTime
 from shared.events.envelope import Payload
 
 
@@ -17,4 +17,4 @@ class ClockTicked(Payload):
     EVENT_TYPE: ClassVar[str] = "sellerflow.clock.ticked.v1"
     TOPICS: ClassVar[tuple[str, ...]] = (topics.CLOCK_EVENTS,)
 
-    now: UtcDatetime = Field(description="The business clock's now; never goes back for a seller.")
+    now: BusinessTime = Field(description="The business clock's now; never goes back for a seller. In 2000-2099.")

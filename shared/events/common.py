@@ -10,16 +10,79 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
+from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    WithJsonSchema,
+)
+
+from shared.events.shapes import (
+    AMOUNT_PATTERN,
+    EARLIEST,
+    LATEST_EXCLUSIVE,
+    TIME_PATTERN,
+    UUID_PATTERN,
+    JsonPattern,
+    clean_text_pattern,
+    matching,
+    whole_number,
+)
 
 
 def _to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def _in_static_range(value: datetime) -> datetime:
+    if value.tzinfo is not None and not EARLIEST <= value < LATEST_EXCLUSIVE:
+        raise ValueError("time out of range: it must lie in 2000-01-01T00:00:00Z .. 2099-12-31T23:59:59Z")
+    return value
+
+
+_parse_time = TypeAdapter(AwareDatetime).validate_strings  # pydantic's own RFC 3339 parser
+_read_time = TypeAdapter(datetime).validate_strings
+
+
+def _time_problem(text: str) -> str | None:
+    try:
+        value = _read_time(text)
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        return "naive datetime: a time zone offset (e.g. Z) is required"
+    if not EARLIEST <= value < LATEST_EXCLUSIVE:
+        return "time out of range: it must lie in 2000-01-01T00:00:00Z .. 2099-12-31T23:59:59Z"
+    return None
+
+
 #: An aware datetime, normalised to UTC. Naive datetimes are refused: business time is unambiguous.
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+
+#: A business time from outside (ingress, clock ticks, HTTP `at`): RFC 3339 with an offset, in the
+#: static range 2000-01-01T00:00Z .. 2100-01-01T00:00Z (exclusive). As text it must match
+#: TIME_PATTERN (which the JSON Schemas state); the dynamic bound (latest tick + MAX_CLOCK_SKEW) is
+#: checked by the consumer (shared/events/time_range.py).
+BusinessTime = Annotated[
+    AwareDatetime,
+    matching(TIME_PATTERN, "an RFC 3339 time with seconds and an offset, in 2000-01-01 .. 2099-12-31",
+             max_length=40, parse=_parse_time, explain=_time_problem),
+    AfterValidator(_in_static_range),
+    AfterValidator(_to_utc),
+    JsonPattern(TIME_PATTERN),
+]
+
+#: An event id: a UUID in its canonical text form (any case), the de-duplication key everywhere.
+EventId = Annotated[
+    UUID, matching(UUID_PATTERN, "a UUID such as 6ba7b810-9dad-11d1-80b4-00c04fd430c8", max_length=36, parse=UUID),
+    JsonPattern(UUID_PATTERN),
+]
 
 #: Identifiers: printable, no spaces, bounded. Seller ids are also Kafka keys.
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
@@ -28,11 +91,34 @@ SellerId = Identifier
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
-LongText = Annotated[str, StringConstraints(max_length=4000)]
+# Free text: no NUL, no lone surrogate, no control character but tab and newline (design.md
+# section 3). pydantic-core's Rust regex cannot name surrogates, but refuses a str holding one
+# before its pattern runs, and its JSON parser refuses `"\ud800"`; the JSON Schema spells them out.
+#: Text with at least one character that is not a space, tab or newline.
+ShortText = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=clean_text_pattern(blank=False)),
+    JsonPattern(clean_text_pattern(blank=False, surrogates=True)),
+]
+LongText = Annotated[
+    str, StringConstraints(max_length=4000, pattern=clean_text_pattern(blank=True)),
+    JsonPattern(clean_text_pattern(blank=True, surrogates=True)),
+]
 
-#: Money amounts: at most 12 digits, 2 decimal places, never negative.
-Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+#: Only the charset of free text, no length: for fields whose other limits are set where they are used.
+CleanStr = Annotated[
+    str, StringConstraints(pattern=clean_text_pattern(blank=True)),
+    JsonPattern(clean_text_pattern(blank=True, surrogates=True)),
+]
+
+#: Money amounts: a decimal string ("19.99"), at most 12 digits before the point and 2 after, never
+#: negative. No number in JSON (`1e308`, `0.1` as a float), no exponent, sign, NaN or Infinity.
+Amount = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=14, decimal_places=2),
+    matching(AMOUNT_PATTERN, 'a decimal string with at most 12 digits before the point and 2 decimal places, '
+             'such as "19.99"', max_length=15, parse=Decimal),
+    WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN}),
+]
 
 
 class Model(BaseModel):
@@ -193,14 +279,18 @@ RuleCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9]{1,2}$")]
 MessageRule = Annotated[str, StringConstraints(pattern=r"^M[1-8]$")]
 #: A secret with all but its last four characters masked: `********1234`. Events never carry secrets.
 MaskedSecret = Annotated[str, StringConstraints(pattern=r"^\*{4,36}[A-Za-z0-9]{0,4}$")]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, pattern=clean_text_pattern(blank=False)),
+    JsonPattern(clean_text_pattern(blank=False, surrogates=True)),
+]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()-]{3,31}$")]
 PostalCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$")]
 
-Quantity = Annotated[int, Field(ge=1, le=100_000)]
-StockQuantity = Annotated[int, Field(ge=0, le=10_000_000)]
-HandlingDays = Annotated[int, Field(ge=1, le=30)]
-Stars = Annotated[int, Field(ge=1, le=5)]
+# Whole numbers: JSON Schema counts 3.0 as the integer 3, so the services do too.
+Quantity = Annotated[int, Field(ge=1, le=100_000), whole_number]
+StockQuantity = Annotated[int, Field(ge=0, le=10_000_000), whole_number]
+HandlingDays = Annotated[int, Field(ge=1, le=30), whole_number]
+Stars = Annotated[int, Field(ge=1, le=5), whole_number]
 
 
 def _check_gtin(value: str) -> str:

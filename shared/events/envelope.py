@@ -5,6 +5,9 @@ Each event type gets a concrete envelope class (`OrderPlacedEvent` = `Event[Orde
 `type` fixed to its wire name). `parse_event` validates a message against the tagged union of the
 types allowed on its topic in one pass of pydantic-core (no second JSON decode), so the envelope,
 the type and the payload are checked together and `event.data` is the typed payload.
+A Kafka record is read through `shared.events.binding.parse_record`, which adds the CloudEvents
+Kafka binding (binary mode, the key rule) at the public doors. Ingress envelopes (`IngressEvent`)
+also take valid extension attributes.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from shared.events import topics
-from shared.events.common import Model, SellerId, UtcDatetime
+from shared.events.attributes import EXTENSION_VALUE_RULE, Extensions, InvalidAttributeName, JsonMediaType
+from shared.events.common import BusinessTime, EventId, Model, SellerId, UtcDatetime
+from shared.events.shapes import JsonPattern
 
 #: Largest message accepted (design.md section 6).
 MAX_EVENT_BYTES: Final = 1024 * 1024
@@ -83,23 +88,34 @@ def _register(cls: type[Payload]) -> None:
 P = TypeVar("P", bound=Payload)
 Q = TypeVar("Q", bound=Payload)
 
-_Subject = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
-_Source = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^\S+$")]
+# No control characters (not even tab or newline) and no lone surrogates (design.md section 3).
+_Subject = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$"),
+                     JsonPattern(r"^[^\x00-\x1f\x7f-\x9f\ud800-\udfff]+$")]
+#: A URI reference: printable ASCII without spaces.
+_Source = Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[!-~]+$")]
 
 
-class Event(BaseModel, Generic[P]):
-    """A CloudEvents 1.0 structured-mode message: the value of every Kafka record."""
+class EventAttributes(BaseModel):
+    """The CloudEvents 1.0 context attributes of every message (design.md section 3)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     specversion: Literal["1.0"] = Field(description="CloudEvents version: always 1.0.")
-    id: UUID = Field(description="Unique event id: the de-duplication key everywhere.")
+    id: EventId = Field(description="Unique event id (a UUID, 8-4-4-4-12 hex digits): the de-duplication key.")
     source: _Source = Field(description="Producer: `/sellerflow/<service>` or the external system's URI.")
     type: str = Field(max_length=128, description="Event type: `sellerflow.<area>.<event>.v<major>`.")
     time: UtcDatetime = Field(description="Business time of the fact (RFC 3339): what metric windows use.")
     sellerid: SellerId = Field(description="The seller; also the Kafka message key.")
     subject: _Subject = Field(description="The aggregate: order id, listing id, shipment id, return id ...")
-    datacontenttype: Literal["application/json"] = Field(description="Always application/json.")
+    datacontenttype: JsonMediaType = Field(
+        default="application/json",
+        description="The media type of `data`: JSON (absent means application/json; sellerflow writes that).",
+    )
+
+
+class Event(EventAttributes, Generic[P]):
+    """A CloudEvents 1.0 structured-mode message: the value of every Kafka record."""
+
     data: P = Field(description="The payload of this event type.")
 
     @property
@@ -122,6 +138,13 @@ class Event(BaseModel, Generic[P]):
         return self.__pydantic_serializer__.to_json(self)
 
 
+class IngressEvent(Event[P], Extensions, Generic[P]):
+    """An event from another system: besides ours, any valid CloudEvents extension attribute
+    (`traceparent`, `partitionkey`, `dataschema` ...) is accepted; the payload stays strict."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+
 @functools.cache
 def event_class(event_type: str) -> type[Event[Any]]:
     """The concrete envelope class of a wire type (KeyError if unknown): its JSON Schema is the contract."""
@@ -136,8 +159,10 @@ def event_class(event_type: str) -> type[Event[Any]]:
         "type": Field(description="Event type: `sellerflow.<area>.<event>.v<major>`."),
     }
     if issubclass(payload, IngressPayload):
-        namespace["model_config"] = ConfigDict(frozen=True, extra="forbid")
-    base = cast(Any, Event)[payload]
+        namespace["__annotations__"]["time"] = BusinessTime  # from outside: in the static range
+        namespace["time"] = Field(description="Business time of the fact (RFC 3339), 2000-01-01 .. 2099-12-31 "
+                                  "and at most MAX_CLOCK_SKEW after the consuming service's latest clock tick.")
+    base = cast(Any, IngressEvent if issubclass(payload, IngressPayload) else Event)[payload]
     return cast("type[Event[Any]]", type(name, (base,), namespace))
 
 
@@ -240,24 +265,31 @@ def _reason(error: ValidationError, raw: bytes | str, validator: _Validator) -> 
     if kind == "union_tag_not_found" or (not tagged and loc == ("type",) and kind == "missing"):
         return "message has no `type` attribute"
     if kind == "union_tag_invalid":
-        return _type_problem(str(first.get("ctx", {}).get("tag", "")), topic)
+        return type_problem(str(first.get("ctx", {}).get("tag", "")), topic)
     if not tagged and loc == ("type",):
-        return _type_problem(str(first.get("input", "")), topic)
+        return type_problem(str(first.get("input", "")), topic)
     event_type = only or (str(loc[0]) if loc else "event")
-    problems = [_problem(detail, tagged) for detail in details[:3]]
-    more = f" (and {len(details) - 3} more)" if len(details) > 3 else ""
-    return (f"invalid {event_type}: " + "; ".join(problems) + more)[:_MAX_REASON]
+    problems = list(dict.fromkeys(describe_problem(detail, tagged) for detail in details))  # a union: one each
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    return (f"invalid {event_type}: " + "; ".join(problems[:3]) + more)[:_MAX_REASON]
 
 
-def _type_problem(event_type: str, topic: str | None) -> str:
+def type_problem(event_type: str, topic: str | None) -> str:
+    """Why a type is refused on a topic: unknown, or known but carried elsewhere."""
     shown = repr(event_type[:100])
     if event_type in _REGISTRY and topic is not None:
         return f"event type {shown} is not allowed on topic {topic!r}"
     return f"unknown event type {shown}"
 
 
-def _problem(detail: ErrorDetails, tagged: bool) -> str:
+def describe_problem(detail: ErrorDetails, tagged: bool) -> str:
+    """One validation problem as `where: what`."""
     loc = detail["loc"][1:] if tagged else detail["loc"]
+    error = detail.get("ctx", {}).get("error")
+    if isinstance(error, InvalidAttributeName):
+        return str(error)
+    if loc and loc[0] not in Event.model_fields:
+        return f"{_path(loc[:1])}: {EXTENSION_VALUE_RULE}"
     message = _MESSAGES.get(detail["type"], detail["msg"]).removeprefix("Value error, ")
     return f"{_path(loc)}: {message}"
 

@@ -13,6 +13,7 @@ from pydantic import ConfigDict, Field, model_validator
 from shared.events import topics
 from shared.events.common import (
     Address,
+    BusinessTime,
     Carrier,
     ChargebackOutcome,
     ChargebackReason,
@@ -32,7 +33,6 @@ from shared.events.common import (
     Sku,
     Stars,
     TrackingNumber,
-    UtcDatetime,
 )
 from shared.events.envelope import IngressPayload
 
@@ -73,7 +73,7 @@ class CheckoutOrderPlaced(IngressPayload):
     buyer_id: Identifier = Field(description="Opaque buyer id.")
     lines: list[IngressOrderLine] = Field(min_length=1, max_length=100, description="1 to 100 lines.")
     currency: CurrencyCode = Field(description="ISO 4217 currency of every price in the order.")
-    purchased_at: UtcDatetime = Field(description="Purchase time: the order date of every metric.")
+    purchased_at: BusinessTime = Field(description="Purchase time: the order date of every metric.")
     ship_to: IngressAddress = Field(description="Where to ship: buyer personal data.")
     shipping_speed: ShippingSpeed = Field(description="Shipping speed the buyer chose.")
     fulfillment_channel: FulfillmentChannel = Field(description="Who ships: the seller or the marketplace.")
@@ -93,7 +93,7 @@ class CheckoutCancellationRequested(IngressPayload):
 
     order_id: Identifier = Field(description="The order to cancel.")
     buyer_id: Identifier = Field(description="Opaque buyer id.")
-    requested_at: UtcDatetime = Field(description="When the buyer asked.")
+    requested_at: BusinessTime = Field(description="When the buyer asked.")
     reason: ShortText | None = Field(default=None, description="The buyer's reason, if given.")
 
 
@@ -106,7 +106,7 @@ class CarrierScanRecorded(IngressPayload):
     carrier: Carrier = Field(description="The carrier that scanned.")
     tracking_number: TrackingNumber = Field(description="Tracking number of the parcel, 6-40 letters/digits.")
     status: ScanStatus = Field(description="What the scan says.")
-    scanned_at: UtcDatetime | None = Field(
+    scanned_at: BusinessTime | None = Field(
         default=None, description="When the scan happened; required for `delivered` (the delivery time)."
     )
     location: ShortText | None = Field(default=None, description="Carrier facility or city of the scan.")
@@ -128,7 +128,7 @@ class BuyerMessageSent(IngressPayload):
     message_id: Identifier = Field(description="Unique message id.")
     order_id: Identifier | None = Field(default=None, description="The order it is about, if any.")
     buyer_id: Identifier = Field(description="Opaque buyer id.")
-    sent_at: UtcDatetime = Field(description="When the buyer sent it: starts the 24-hour reply clock.")
+    sent_at: BusinessTime = Field(description="When the buyer sent it: starts the 24-hour reply clock.")
     needs_reply: bool = Field(default=True, description="False when the buyer marked it no-reply-needed.")
     subject: ShortText | None = Field(default=None, description="Subject line.")
     body: LongText = Field(description="Message text, up to 4000 characters.")
@@ -143,7 +143,7 @@ class BuyerReturnRequested(IngressPayload):
     return_id: Identifier = Field(description="Unique return id.")
     order_id: Identifier = Field(description="The order to return.")
     buyer_id: Identifier = Field(description="Opaque buyer id.")
-    requested_at: UtcDatetime = Field(description="When the buyer asked: starts the 48-hour answer clock.")
+    requested_at: BusinessTime = Field(description="When the buyer asked: starts the 48-hour answer clock.")
     reason: ReturnReason = Field(description="Why the buyer returns it.")
     comment: ShortText | None = Field(default=None, description="The buyer's words.")
 
@@ -159,7 +159,7 @@ class BuyerFeedbackLeft(IngressPayload):
     buyer_id: Identifier = Field(description="Opaque buyer id.")
     stars: Stars = Field(description="1 to 5 stars; 1-2 is negative.")
     comment: ShortText | None = Field(default=None, description="The buyer's words.")
-    left_at: UtcDatetime = Field(description="When the feedback was left.")
+    left_at: BusinessTime = Field(description="When the feedback was left.")
 
 
 class BuyerFeedbackRemoved(IngressPayload):
@@ -170,7 +170,7 @@ class BuyerFeedbackRemoved(IngressPayload):
 
     feedback_id: Identifier = Field(description="The feedback removed.")
     order_id: Identifier = Field(description="Its order.")
-    removed_at: UtcDatetime = Field(description="When it was removed.")
+    removed_at: BusinessTime = Field(description="When it was removed.")
     reason: ShortText | None = Field(default=None, description="Why, e.g. a product review, not feedback.")
 
 
@@ -186,7 +186,7 @@ class BuyerReviewPosted(IngressPayload):
     stars: Stars = Field(description="1 to 5 stars.")
     title: ShortText | None = Field(default=None, description="Review title.")
     body: LongText | None = Field(default=None, description="Review text.")
-    posted_at: UtcDatetime = Field(description="When it was posted.")
+    posted_at: BusinessTime = Field(description="When it was posted.")
 
 
 class BuyerClaimFiled(IngressPayload):
@@ -200,7 +200,7 @@ class BuyerClaimFiled(IngressPayload):
     buyer_id: Identifier = Field(description="Opaque buyer id.")
     reason: ClaimReason = Field(description="What the buyer claims.")
     amount: Money = Field(description="Amount claimed.")
-    filed_at: UtcDatetime = Field(description="When the claim was filed.")
+    filed_at: BusinessTime = Field(description="When the claim was filed.")
 
 
 class BuyerClaimWithdrawn(IngressPayload):
@@ -211,7 +211,7 @@ class BuyerClaimWithdrawn(IngressPayload):
 
     claim_id: Identifier = Field(description="The claim withdrawn.")
     order_id: Identifier = Field(description="Its order.")
-    withdrawn_at: UtcDatetime = Field(description="When it was withdrawn.")
+    withdrawn_at: BusinessTime = Field(description="When it was withdrawn.")
 
 
 class AtozClaimDecided(IngressPayload):
@@ -223,7 +223,7 @@ class AtozClaimDecided(IngressPayload):
     claim_id: Identifier = Field(description="The claim decided.")
     order_id: Identifier = Field(description="Its order.")
     outcome: ClaimOutcome = Field(description="Granted (seller- or marketplace-funded), denied or withdrawn.")
-    decided_at: UtcDatetime = Field(description="When it was decided.")
+    decided_at: BusinessTime = Field(description="When it was decided.")
     reverses_earlier_decision: bool = Field(
         default=False, description="True for an appeal's decision that replaces an earlier one."
     )
@@ -247,7 +247,7 @@ class BankChargebackFiled(IngressPayload):
     order_id: Identifier = Field(description="The order charged back.")
     reason: ChargebackReason = Field(description="Service (not received, not as described) or fraud.")
     amount: Money = Field(description="Amount charged back.")
-    filed_at: UtcDatetime = Field(description="When it was filed.")
+    filed_at: BusinessTime = Field(description="When it was filed.")
 
 
 class BankChargebackDecided(IngressPayload):
@@ -259,4 +259,4 @@ class BankChargebackDecided(IngressPayload):
     chargeback_id: Identifier = Field(description="The chargeback decided.")
     order_id: Identifier = Field(description="Its order.")
     outcome: ChargebackOutcome = Field(description="Whether the seller won or lost.")
-    decided_at: UtcDatetime = Field(description="When it was decided.")
+    decided_at: BusinessTime = Field(description="When it was decided.")

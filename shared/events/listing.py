@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from shared.events import topics
 from shared.events.common import (
     Condition,
+    CountryCode,
     FulfillmentChannel,
     Gtin,
     HandlingDays,
@@ -119,6 +120,8 @@ class InventoryReserved(Payload):
         description="Units reserved: line i is the order's line i, its listing resolved (by id or SKU).",
     )
     handling_days: HandlingDays = Field(description="The largest handling days of the lines: sets ship-by.")
+    seller_country: CountryCode | None = Field(
+        default=None, description="The seller's country: its public holidays are not business days for ship-by.")
 
 
 class InventoryReservationFailed(Payload):

@@ -18,7 +18,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import Any, TypeVar
 
 import asyncpg
 from opentelemetry import context as otel_context
@@ -26,11 +27,15 @@ from opentelemetry.trace import SpanKind
 
 from shared import business_clock, telemetry
 from shared.db import TRANSIENT_DB_ERRORS
-from shared.events import Event, InvalidEvent, parse_event, topics
+from shared.events import Event, InvalidEvent, topics
+from shared.events.attributes import trace_context
+from shared.events.binding import parse_record
 from shared.events.clock import ClockTicked
+from shared.events.time_range import time_ahead
 from shared.messaging import dead_letters, inbox, outbox
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,15 @@ class Incoming:
 
     @property
     def trace_headers(self) -> dict[str, str]:
-        return {k: v for k, v in self.record.text_headers().items() if k in ("traceparent", "tracestate")}
+        """The W3C trace context: the record's own headers, else the event's CloudEvents attributes
+        (`traceparent` in a structured event, a `ce_traceparent` header in binary mode)."""
+        headers = {k: v for k, v in self.record.text_headers().items() if k in ("traceparent", "tracestate")}
+        return headers if "traceparent" in headers else trace_context(self.event.model_extra)
+
+
+def parse(record: Record, topic: str) -> Event[Any]:
+    """A record's event on its logical topic, read as the CloudEvents Kafka binding says (InvalidEvent if not)."""
+    return parse_record(record.value, topic=topic, key=record.key, headers=record.headers)
 
 
 class Unprocessable(Exception):
@@ -109,6 +122,7 @@ class BatchProcessor:
         group: str,
         logical_topic: Callable[[str], str],
         max_transient_wait: float = 60.0,
+        max_clock_skew: timedelta = timedelta(days=2),
     ) -> None:
         self.pool = pool
         self.handler = handler
@@ -116,6 +130,7 @@ class BatchProcessor:
         self.group = group
         self.logical_topic = logical_topic
         self.max_transient_wait = max_transient_wait
+        self.max_clock_skew = max_clock_skew
         self.in_flight = 0  # batches being applied now: a fetched batch is past the consumer's position
         self.batches = 0
         self.records = 0
@@ -137,6 +152,7 @@ class BatchProcessor:
         started = time.perf_counter()
         telemetry.BATCH_SIZE.labels(self.service).observe(len(records))
         items, poison = self._parse(records)
+        items = await self._refuse_times_ahead(items, poison)
         with telemetry.tracer().start_as_current_span(f"{self.service} batch") as span:
             if span.is_recording():
                 span.set_attribute("messaging.batch.message_count", len(records))
@@ -153,7 +169,7 @@ class BatchProcessor:
             if wanted is not None and self._unwanted(record, topic, wanted):
                 continue
             try:
-                event = parse_event(record.value, topic=topic)
+                event = parse(record, topic)
             except InvalidEvent as error:
                 poison.append(self._dead_letter(record, topic, error, error.reason))
                 continue
@@ -171,6 +187,27 @@ class BatchProcessor:
             return False
         event_type = next((v for k, v in record.headers if k == outbox.TYPE_HEADER), None)
         return event_type is not None and event_type.decode("utf-8", "replace") not in wanted
+
+    async def _refuse_times_ahead(
+        self, items: list[Incoming], poison: list[dead_letters.DeadLetter]
+    ) -> list[Incoming]:
+        """Dead-letter ingress events with a business time after the latest tick (stored, or in this
+        batch) plus MAX_CLOCK_SKEW (design.md section 3); before the first tick only the static range holds."""
+        if not any(topics.is_ingress(item.topic) for item in items):
+            return items
+        stored = await self._retrying_transient(lambda: business_clock.latest_tick(self.pool))
+        ticks = [item.event.data.now for item in items if isinstance(item.event.data, ClockTicked)]
+        latest = max([tick for tick in (stored, *ticks) if tick is not None], default=None)
+        if latest is None:
+            return items
+        kept: list[Incoming] = []
+        for item in items:
+            reason = time_ahead(item.event, latest, self.max_clock_skew) if topics.is_ingress(item.topic) else None
+            if reason is None:
+                kept.append(item)
+            else:
+                poison.append(self._dead_letter(item.record, item.topic, InvalidEvent(reason), reason))
+        return kept
 
     def _dead_letter(
         self, record: Record, topic: str, error: BaseException, reason: str
@@ -209,7 +246,7 @@ class BatchProcessor:
         # Every tick moves this service's business clock (idempotent: it only moves forward).
         ticks = [item.event.data.now for item in items if isinstance(item.event.data, ClockTicked)]
         if ticks:
-            await business_clock.advance(conn, max(ticks))
+            await business_clock.record_tick(conn, max(ticks))
         # Events of a type the handler ignores change nothing: no inbox row, no work (a service reads
         # whole topics and usually needs a few of their types).
         wanted: frozenset[str] | None = getattr(self.handler, "handled_types", None)
@@ -229,13 +266,12 @@ class BatchProcessor:
     async def _stage_dead_letters(self, conn: asyncpg.Connection, letters: list[dead_letters.DeadLetter]) -> None:
         await dead_letters.stage_once(conn, letters, service=self.service)
 
-    async def _retrying_transient(self, attempt: Callable[[], Awaitable[None]]) -> None:
+    async def _retrying_transient(self, attempt: Callable[[], Awaitable[T]]) -> T:
         delay = 0.1
         deadline = time.monotonic() + self.max_transient_wait
         while True:
             try:
-                await attempt()
-                return
+                return await attempt()
             except TRANSIENT_DB_ERRORS as error:
                 telemetry.MESSAGES_FAILED.labels(self.service, "transient").inc()
                 if time.monotonic() > deadline:

@@ -252,9 +252,9 @@ def test_an_order_with_unknown_fields_is_refused() -> None:
     assert "data.ship_to.email: unknown field" in refusal(body, topic=topics.INGRESS_ORDERS)
 
 
-def test_unknown_envelope_fields_on_an_ingress_topic_are_refused() -> None:
-    body = {**message(ORDER_PLACED), "partitionkey": "x"}
-    assert "partitionkey: unknown field" in refusal(body, topic=topics.INGRESS_ORDERS)
+def test_an_ingress_envelope_field_that_is_no_cloudevents_attribute_name_is_refused() -> None:
+    body = {**message(ORDER_PLACED), "partition_key": "x"}
+    assert "attribute `partition_key` is not a CloudEvents attribute name" in refusal(body, topic=topics.INGRESS_ORDERS)
 
 
 def test_a_negative_quantity_is_refused() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -50,7 +51,8 @@ def encode(state: ItemState) -> Json:
     if isinstance(state, MessageState):
         return _compact({"received_at": _t(state.received_at), "due_by": _t(state.due_by),
                          "replied_at": _t(state.replied_at), "minutes_to_reply": state.minutes_to_reply,
-                         "no_reply_at": _t(state.no_reply_at), "order_id": state.order_id})
+                         "no_reply_at": _t(state.no_reply_at), "order_id": state.order_id,
+                         "judged": _judged(state.judged)})
     if isinstance(state, ReviewState):
         return {"posted_at": _t(state.posted_at), "stars": state.stars}
     return _compact({
@@ -70,13 +72,16 @@ def encode(state: ItemState) -> Json:
         "chargebacks": {k: _decisions(v) for k, v in sorted(state.chargebacks.items())},
         "returns": {k: _return(v) for k, v in sorted(state.returns.items())},
         "claim_refunds": sorted(_t(t) for t in state.claim_refunds),
+        "claims_filed": {k: _t(v) for k, v in sorted(state.claims_filed.items())},
+        "judged": _judged(state.judged),
     })
 
 
 def decode(kind: str, item_id: str, data: Json) -> ItemState:
     if kind == MESSAGE:
         return MessageState(item_id, _req(data["received_at"]), _d(data.get("due_by")), _d(data.get("replied_at")),
-                            data.get("minutes_to_reply"), _d(data.get("no_reply_at")), data.get("order_id"))
+                            data.get("minutes_to_reply"), _d(data.get("no_reply_at")), data.get("order_id"),
+                            _unjudged(data.get("judged", [])))
     if kind == REVIEW:
         return ReviewState(item_id, _req(data["posted_at"]), data["stars"])
     return OrderState(
@@ -97,6 +102,8 @@ def decode(kind: str, item_id: str, data: Json) -> ItemState:
         chargebacks={k: _undecisions(v) for k, v in data.get("chargebacks", {}).items()},
         returns={k: _unreturn(v) for k, v in data.get("returns", {}).items()},
         claim_refunds=frozenset(_req(t) for t in data.get("claim_refunds", [])),
+        claims_filed={k: _req(v) for k, v in data.get("claims_filed", {}).items()},
+        judged=_unjudged(data.get("judged", [])),
     )
 
 
@@ -137,3 +144,11 @@ def _return(r: Return) -> Json:
 def _unreturn(data: Json) -> Return:
     return Return(_d(data.get("requested_at")), _d(data.get("answer_by")), _d(data.get("answered_at")),
                   _d(data.get("rejected_at")), _d(data.get("claim_refund_at")))
+
+
+def _judged(judged: Mapping[datetime, datetime]) -> list[list[str | None]]:
+    return sorted([_t(deadline), _t(tick)] for deadline, tick in judged.items())
+
+
+def _unjudged(data: list[list[str]]) -> dict[datetime, datetime]:
+    return {_req(deadline): _req(tick) for deadline, tick in data}

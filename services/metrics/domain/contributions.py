@@ -10,7 +10,9 @@ the item is in and on which attribution day. Everything else follows from it mec
 - `next_change(item, after)`: the next deadline the item waits for (a delivery promise, a reply or
   return deadline), when the service must re-evaluate it although no event came.
 
-Deadlines are inclusive: a reply at `due_by` is on time, and at `due_by` without one the message is late.
+Deadlines are inclusive: a reply at `due_by` is on time. A deadline passes at the first clock tick at
+or after it (`judged`), never between ticks (domain.md section 6): a live scorecard, an `as_of` read
+and a replay then agree. Until a tick judges it, an item waits with the deadline as its next change.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from services.metrics.domain.facts import (
     ReviewState,
     Shipment,
     counts_at,
+    deadlines,
 )
 from shared.events.common import DefectKind, FulfillmentChannel
 
@@ -45,6 +48,11 @@ def _known(moment: datetime | None, at: datetime) -> bool:
     return moment is not None and moment <= at
 
 
+def passed(item: OrderState | MessageState, deadline: datetime | None, at: datetime) -> bool:
+    """Whether a clock tick at or after `deadline` came by `at`: a deadline passes only at a tick."""
+    return deadline is not None and _known(item.judged.get(deadline), at)
+
+
 def contributions(item: ItemState, at: datetime) -> Contributions:
     out: Contributions = {}
     if isinstance(item, OrderState):
@@ -61,7 +69,8 @@ def _message(m: MessageState, at: datetime, out: Contributions) -> None:
         return
     day = m.received_at.date()
     needs_reply = m.due_by is not None and not _known(m.no_reply_at, at)
-    if needs_reply and m.due_by is not None and at >= m.due_by:  # needs a reply and its 24 h have ended
+    # Counted once replied (within 24 h or not), or once a tick ends its 24 h unanswered.
+    if needs_reply and m.due_by is not None and (_known(m.replied_at, at) or passed(m, m.due_by, at)):
         _add(out, keys.RESPONSE, day, int(_known(m.replied_at, m.due_by)))
     if m.replied_at is not None and m.minutes_to_reply is not None and _known(m.replied_at, at):
         _add(out, keys.REPLY_MINUTES, day, m.minutes_to_reply)
@@ -72,11 +81,20 @@ def order_defects(o: OrderState, at: datetime) -> list[DefectKind]:
     kinds: list[DefectKind] = []
     if any(f.stars <= 2 and _known(f.left_at, at) and not _known(f.removed_at, at) for f in o.feedback.values()):
         kinds.append(DefectKind.NEGATIVE_FEEDBACK)
-    if any(counts_at(d, at) for d in o.claims.values()):
+    if any(counts_at(d, at) for d in o.claims.values()) or _open_claim_on_cancelled(o, at):
         kinds.append(DefectKind.A_TO_Z_CLAIM)
     if any(counts_at(d, at) for d in o.chargebacks.values()):
         kinds.append(DefectKind.CHARGEBACK)
     return kinds
+
+
+def _open_claim_on_cancelled(o: OrderState, at: datetime) -> bool:
+    """A claim on an order the seller cancelled counts from its filing, decided or not, until a
+    decision says it does not (a withdrawal, a reversal, marketplace funding)."""
+    if not (o.seller_cancelled and _known(o.cancelled_at, at)):
+        return False
+    return any(_known(filed, at) and not any(d[0] <= at for d in o.claims.get(claim_id, ()))
+               for claim_id, filed in o.claims_filed.items())
 
 
 def order_exists(o: OrderState, at: datetime) -> bool:
@@ -100,8 +118,10 @@ def _order(o: OrderState, at: datetime, out: Contributions) -> None:
         _add(out, keys.sales_key(sale.currency), day, int(sale.total * 100))
         _add(out, keys.UNITS, day, sale.units)
     _add(out, keys.ODR_MERCHANT if merchant else keys.ODR_MARKETPLACE, day, int(bool(order_defects(o, at))))
-    if merchant:
-        _add(out, keys.CANCEL, day, int(o.seller_cancelled and _known(o.cancelled_at, at)))
+    if merchant:  # denominator by order date, numerator by cancellation date (domain.md section 6)
+        _add(out, keys.CANCEL, day, 0)
+        if o.seller_cancelled and o.cancelled_at is not None and _known(o.cancelled_at, at):
+            _add(out, keys.CANCEL, o.cancelled_at.date(), 1, 0)
     shipped = [s for s in o.shipments.values() if _known(s.shipped_at, at)]
     if shipped:
         first = min(s.shipped_at for s in shipped if s.shipped_at is not None)
@@ -127,14 +147,15 @@ def _tracking(s: Shipment, o: OrderState, at: datetime, out: Contributions) -> N
         _add(out, keys.VALID_TRACKING, s.shipped_at.date(), int(valid))
     deliver_by = s.deliver_by or o.deliver_by
     delivered = s.delivered_at if _known(s.delivered_at, at) else None
-    tracked = valid is True or delivered is not None
-    if tracked and deliver_by is not None and (delivered is not None or at >= deliver_by):
+    # Only tracked shipments (valid tracking) count, once delivered or once a tick passes deliver-by.
+    if valid is True and deliver_by is not None and (delivered is not None or passed(o, deliver_by, at)):
         _add(out, keys.ON_TIME_DELIVERY, deliver_by.date(), int(delivered is not None and delivered <= deliver_by))
 
 
 def return_dissatisfied(o: OrderState, r: Return, at: datetime) -> bool:
-    """Answered late (or not by the deadline), or rejected and then refunded by an A-to-z claim."""
-    if r.answer_by is not None and at >= r.answer_by and not _known(r.answered_at, r.answer_by):
+    """Answered late, or not when a tick ends its 48 h, or rejected and then refunded by an A-to-z claim."""
+    if r.answer_by is not None and not _known(r.answered_at, r.answer_by) \
+            and (passed(o, r.answer_by, at) or _known(r.answered_at, at)):
         return True
     rejected_at = r.rejected_at
     if rejected_at is None or not _known(rejected_at, at):
@@ -151,19 +172,26 @@ def change_points(item: ItemState) -> set[datetime]:
     if isinstance(item, ReviewState):
         return {item.posted_at}
     if isinstance(item, MessageState):
-        return {t for t in (item.received_at, item.due_by, item.replied_at, item.no_reply_at) if t is not None}
+        moments = {item.received_at, item.replied_at, item.no_reply_at, *item.judged.values()}
+        return {t for t in moments if t is not None} | _unjudged(item)
     o = item
-    times: list[datetime | None] = [o.purchased_at, o.rejected_at, o.cancelled_at, *o.claim_refunds]
+    times: list[datetime | None] = [o.purchased_at, o.rejected_at, o.cancelled_at, *o.claim_refunds,
+                                    *o.claims_filed.values(), *o.judged.values()]
     for s in o.shipments.values():
-        times += [s.shipped_at, s.first_scan_at, s.delivered_at, s.deliver_by or o.deliver_by]
+        times += [s.shipped_at, s.first_scan_at, s.delivered_at]
         times += [at for at, _ in s.verdicts]
     for f in o.feedback.values():
         times += [f.left_at, f.removed_at]
     for decisions in (*o.claims.values(), *o.chargebacks.values()):
         times += [d[0] for d in decisions]
     for r in o.returns.values():
-        times += [r.requested_at, r.answer_by, r.answered_at, r.rejected_at, r.claim_refund_at]
-    return {t for t in times if t is not None}
+        times += [r.requested_at, r.answered_at, r.rejected_at, r.claim_refund_at]
+    return {t for t in times if t is not None} | _unjudged(o)
+
+
+def _unjudged(item: OrderState | MessageState) -> set[datetime]:
+    """Deadlines no tick has judged yet: the moments the item waits for (a tick at or after one judges it)."""
+    return {d for d in deadlines(item) if d not in item.judged}
 
 
 def timeline(item: ItemState, until: datetime) -> tuple[Deltas, datetime | None]:
@@ -171,10 +199,11 @@ def timeline(item: ItemState, until: datetime) -> tuple[Deltas, datetime | None]
     points = sorted(change_points(item))
     deltas: Deltas = {}
     previous: Contributions = {}
-    upcoming: datetime | None = None
+    waiting = [] if isinstance(item, ReviewState) else sorted(_unjudged(item))
+    upcoming: datetime | None = waiting[0] if waiting else None  # due at the first tick at or after it
     for moment in points:
         if moment > until:
-            upcoming = moment
+            upcoming = moment if upcoming is None else min(upcoming, moment)
             break
         current = contributions(item, moment)
         if current == previous:

@@ -9,7 +9,8 @@ by arrival (the latest claim decision is the one with the latest `decided_at`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import bisect
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -26,7 +27,7 @@ from shared.events.aftersales import (
     ReviewReceived,
 )
 from shared.events.common import CancelledBy, RefundInitiator, ScanStatus
-from shared.events.disputes import ChargebackDecided, ClaimDecided, FeedbackReceived, FeedbackRemoved
+from shared.events.disputes import ChargebackDecided, ClaimDecided, ClaimFiled, FeedbackReceived, FeedbackRemoved
 from shared.events.fulfillment import (
     FulfillmentOverdue,
     ShipmentConfirmed,
@@ -121,6 +122,10 @@ class OrderState:
     returns: Mapping[str, Return] = field(default_factory=dict)
     #: Refunds by a claim without a return named: (issued_at); they settle every return rejected before.
     claim_refunds: frozenset[datetime] = frozenset()
+    #: Claims filed: claim id -> filed at. On an order the seller cancelled, one counts from its filing.
+    claims_filed: Mapping[str, datetime] = field(default_factory=dict)
+    #: Deadlines judged: deadline -> the first clock tick at or after it (domain.md section 6).
+    judged: Mapping[datetime, datetime] = field(default_factory=dict)
 
     @property
     def sale(self) -> Sale | None:
@@ -140,6 +145,7 @@ class MessageState:
     minutes_to_reply: int | None = None
     no_reply_at: datetime | None = None  # the seller marked it no-reply-needed: it leaves the response metric
     order_id: str | None = None  # the order it is about, if any
+    judged: Mapping[datetime, datetime] = field(default_factory=dict)  # deadline -> first tick at or after it
 
 
 @dataclass(frozen=True)
@@ -291,6 +297,12 @@ def _claim(state: OrderState, data: ClaimDecided, at: datetime) -> OrderState:
     return replace(state, claims={**state.claims, data.claim_id: decisions})
 
 
+def _claim_filed(state: OrderState, data: ClaimFiled, at: datetime) -> OrderState:
+    filed = _earliest(state.claims_filed.get(data.claim_id), data.filed_at)
+    assert filed is not None
+    return replace(state, claims_filed={**state.claims_filed, data.claim_id: filed})
+
+
 def _chargeback(state: OrderState, data: ChargebackDecided, at: datetime) -> OrderState:
     decision = (data.decided_at, False, data.counts_against_seller)
     decisions = state.chargebacks.get(data.chargeback_id, frozenset()) | {decision}
@@ -355,6 +367,7 @@ _ORDER_FOLDS: dict[type[Payload], Callable[[OrderState, Any, datetime], OrderSta
     FulfillmentOverdue: _overdue,
     FeedbackReceived: _feedback,
     FeedbackRemoved: _feedback,
+    ClaimFiled: _claim_filed,
     ClaimDecided: _claim,
     ChargebackDecided: _chargeback,
     ReturnRequested: _return_requested,
@@ -365,3 +378,35 @@ _ORDER_FOLDS: dict[type[Payload], Callable[[OrderState, Any, datetime], OrderSta
 
 #: Every payload folded into an order.
 ORDER_FACTS: tuple[type[Payload], ...] = tuple(_ORDER_FOLDS)
+
+
+def deadlines(item: ItemState) -> set[datetime]:
+    """Every deadline of an item that is judged at a clock tick: a message's 24 h, a return's 48 h, a
+    shipment's deliver-by (the tracking window is judged by the fulfillment service)."""
+    if isinstance(item, ReviewState):
+        return set()
+    if isinstance(item, MessageState):
+        return {item.due_by} if item.due_by is not None else set()
+    found = {r.answer_by for r in item.returns.values() if r.answer_by is not None}
+    found |= {d for s in item.shipments.values() if (d := s.deliver_by or item.deliver_by) is not None}
+    return found
+
+
+def judge_at_ticks(item: ItemState, ticks: Sequence[datetime]) -> ItemState:
+    """The item with each of its deadlines judged by the first of `ticks` (sorted) at or after it."""
+    found: dict[datetime, datetime] = {}
+    if isinstance(item, ReviewState):
+        return item
+    for deadline in deadlines(item):
+        i = bisect.bisect_left(ticks, deadline)
+        if i < len(ticks):
+            found[deadline] = ticks[i]
+    return with_judged(item, found)
+
+
+def with_judged(item: ItemState, judged: Mapping[datetime, datetime]) -> ItemState:
+    """The item with the first ticks at or after its deadlines (of `judged`, only its own deadlines)."""
+    if isinstance(item, ReviewState) or not judged:
+        return item
+    new = {d: judged[d] for d in deadlines(item) if d in judged and item.judged.get(d) != judged[d]}
+    return replace(item, judged={**item.judged, **new}) if new else item

@@ -58,10 +58,13 @@ def judge(numerator: int, denominator: int, target: Decimal, kind: TargetKind, p
         return Verdict(MetricStatus.OK, low)
     p, q = _ratio(target)
     outside = _outside(numerator, denominator, p, q, kind)
-    # bad share >= warning share x limit, in integers: (bad / den) >= (a / b) x (limit_num / q)
+    # Under L: warn at 0.8 L (bad share >= 0.8 x limit). At least T: warn below 1 - 0.8 (1 - T), i.e. once
+    # the failure share passes 80% of the one allowed (96% for 95%: 96% itself is fine). In integers:
+    # (bad / den) vs (a / b) x (limit_num / q).
     a, b = _ratio(policy.early_warning_share)
     bad, limit = (numerator, p) if kind is TargetKind.AT_MOST else (denominator - numerator, q - p)
-    warned = bad * b * q >= a * limit * denominator
+    warned = bad * b * q >= a * limit * denominator if kind is TargetKind.AT_MOST \
+        else bad * b * q > a * limit * denominator
     if outside and not low:
         return Verdict(MetricStatus.BREACH, low)
     return Verdict(MetricStatus.WARNING if outside or warned else MetricStatus.OK, low)

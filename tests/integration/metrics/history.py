@@ -2,7 +2,8 @@
 publish it, and a small reference implementation of domain.md section 6 that computes the expected metrics
 from those raw events alone (it shares no code with the metrics service).
 
-Every event's `time` is the time of its fact, so "known at t" is simply "event time <= t".
+Every event's `time` is the time of its fact, so "known at t" is simply "event time <= t". A deadline
+passes at the first clock tick at or after it that is known at t (domain.md section 6, judged at ticks).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from shared.events.aftersales import (
     ReviewReceived,
 )
 from shared.events.clock import ClockTicked
-from shared.events.disputes import ChargebackDecided, ClaimDecided, FeedbackReceived, FeedbackRemoved
+from shared.events.disputes import ChargebackDecided, ClaimDecided, ClaimFiled, FeedbackReceived, FeedbackRemoved
 from shared.events.fulfillment import (
     ShipmentConfirmed,
     ShipmentDelivered,
@@ -117,6 +118,11 @@ def _order(h: History, rng: random.Random, seller: str, order_id: str, purchased
         when = purchased + rng.randrange(1, 40) * H
         add(topics.ORDER_EVENTS, OrderCancelled.model_validate({**base, "by": by, "reason": "r",
                                                                 "before_shipment": True, "cancelled_at": when}), when)
+        if rng.random() < 0.5:  # the buyer files a claim on the cancelled order: undecided
+            filed = when + rng.randrange(1, 48) * H
+            h.add(topics.AFTERSALES_EVENTS, ClaimFiled.model_validate({
+                **base, "claim_id": f"{order_id}-C", "reason": "not_received", "amount": money, "filed_at": filed}),
+                filed, seller, order_id)
         return
     late = rng.random() < late_share
     shipped = ship_by + rng.randrange(1, 30) * H if late else purchased + rng.randrange(2, 40) * H
@@ -214,6 +220,7 @@ Key = tuple[str, str | None, int]  # metric name, channel, window days
 def reference(events: list[Event[Any]], seller: str, at: datetime) -> dict[Key, tuple[int, int]]:
     """Every rate (numerator, denominator) of `seller` at `at`, windows ending with `at`'s day."""
     known = [e for e in events if e.sellerid == seller and e.time <= at]
+    ticks = sorted(e.data.now for e in events if isinstance(e.data, ClockTicked) and e.time <= at)
     by_order: dict[str, list[Any]] = defaultdict(list)
     messages: dict[str, list[Any]] = defaultdict(list)
     for e in known:
@@ -226,11 +233,15 @@ def reference(events: list[Event[Any]], seller: str, at: datetime) -> dict[Key, 
     def inside(day: date, days: int) -> bool:
         return today - timedelta(days=days) < day <= today
 
+    def passed(deadline: datetime) -> bool:
+        """A tick at or after the deadline came by `at`."""
+        return any(t >= deadline for t in ticks)
+
     out: dict[Key, tuple[int, int]] = defaultdict(lambda: (0, 0))
 
-    def count(key: Key, bad: bool) -> None:
+    def count(key: Key, bad: bool, *, numerator: bool = True, denominator: bool = True) -> None:
         num, den = out[key]
-        out[key] = (num + int(bad), den + 1)
+        out[key] = (num + int(bad and numerator), den + int(denominator))
 
     for facts in by_order.values():
         first = facts[0]
@@ -242,10 +253,13 @@ def reference(events: list[Event[Any]], seller: str, at: datetime) -> dict[Key, 
             count(("order_defect_rate", "merchant" if merchant else "marketplace", 60), _defective(facts))
         if not merchant:
             continue
-        cancels = [f for f in facts if isinstance(f, OrderCancelled)]
+        # Cancellations by their cancellation date, orders by their order date.
+        cancel_key: Key = ("pre_fulfillment_cancel_rate", "merchant", 7)
         if inside(order_day, 7):
-            count(("pre_fulfillment_cancel_rate", "merchant", 7),
-                  any(c.by.value in ("seller", "system") and c.before_shipment for c in cancels))
+            count(cancel_key, False)
+        for c in (f for f in facts if isinstance(f, OrderCancelled)):
+            if c.by.value in ("seller", "system") and c.before_shipment and inside(c.cancelled_at.date(), 7):
+                count(cancel_key, True, denominator=False)
         confirmed = [f for f in facts if isinstance(f, OrderConfirmed)]
         shipped = [f for f in facts if isinstance(f, ShipmentConfirmed)]
         if confirmed and shipped:
@@ -261,16 +275,17 @@ def reference(events: list[Event[Any]], seller: str, at: datetime) -> dict[Key, 
             delivered = [f.delivered_at for f in facts if isinstance(f, ShipmentDelivered)]
             if verdicts and inside(shipped[0].shipped_at.date(), 30):
                 count(("valid_tracking_rate", "merchant", 30), not verdicts[0])
-            tracked = (verdicts and verdicts[0]) or delivered
+            tracked = bool(verdicts) and verdicts[0]  # only shipments with valid tracking
             deliver_by = shipped[0].deliver_by
-            if tracked and (delivered or at >= deliver_by) and inside(deliver_by.date(), 14):
+            if tracked and (delivered or passed(deliver_by)) and inside(deliver_by.date(), 14):
                 count(("on_time_delivery_rate", "merchant", 14), not (delivered and delivered[0] <= deliver_by))
     for facts in by_order.values():
         for request in [f for f in facts if isinstance(f, ReturnRequested)]:
             if not inside(request.requested_at.date(), 30):
                 continue
             answers = [f.answered_at for f in facts if isinstance(f, ReturnAuthorized | ReturnRejected)]
-            late = at >= request.answer_by and not any(a <= request.answer_by for a in answers)
+            in_time = any(a <= request.answer_by for a in answers)
+            late = not in_time and (passed(request.answer_by) or bool(answers))
             rejected = [f.answered_at for f in facts if isinstance(f, ReturnRejected)]
             claim_refund = [f.issued_at for f in facts
                             if isinstance(f, RefundIssued) and f.initiated_by.value == "claim"]
@@ -279,16 +294,16 @@ def reference(events: list[Event[Any]], seller: str, at: datetime) -> dict[Key, 
     for parts in messages.values():
         received = parts[0].received_at
         due = next((p.due_by for p in parts if p.due_by is not None), None)
-        if due is None or at < due or not inside(received.date(), 30):
-            continue
         replies = [p.replied_at for p in parts if isinstance(p, MessageReplied)]
+        if due is None or not (replies or passed(due)) or not inside(received.date(), 30):
+            continue
         count(("response_within_24h", None, 30), not any(r <= due for r in replies))
     # at-least metrics count the good ones: flip what was counted as bad
     for key in list(out):
         if key[0] in ("valid_tracking_rate", "on_time_delivery_rate", "response_within_24h"):
             bad, den = out[key]
             out[key] = (den - bad, den)
-    return dict(out)
+    return {key: value for key, value in out.items() if value[1]}
 
 
 def _defective(facts: list[Any]) -> bool:
@@ -301,8 +316,12 @@ def _defective(facts: list[Any]) -> bool:
             claims[f.claim_id].append(f)
     claim = any(max(ds, key=lambda d: (d.decided_at, d.reverses_earlier_decision)).counts_against_seller
                 for ds in claims.values())
+    # An undecided claim on an order the seller (or the system) cancelled counts from its filing.
+    cancelled = any(isinstance(f, OrderCancelled) and f.by.value in ("seller", "system") and f.before_shipment
+                    for f in facts)
+    open_claim = cancelled and any(isinstance(f, ClaimFiled) and f.claim_id not in claims for f in facts)
     chargeback = any(f.counts_against_seller for f in facts if isinstance(f, ChargebackDecided))
-    return negative or claim or chargeback
+    return negative or claim or open_claim or chargeback
 
 
 def reference_sales(events: list[Event[Any]], seller: str, at: datetime, days: int) -> tuple[int, Decimal]:

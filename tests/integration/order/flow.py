@@ -159,13 +159,14 @@ class Platform:
 
 
 @asynccontextmanager
-async def platform(settings: Settings) -> AsyncIterator[Platform]:
-    """Order and fulfillment, started together once, and a recorder of what they publish."""
-    async with running(settings, ["order", "fulfillment"]) as services:
+async def platform(settings: Settings, services: Sequence[str] = ("order", "fulfillment")
+                   ) -> AsyncIterator[Platform]:
+    """Order and fulfillment (or the services named), started together once, and a recorder of what they publish."""
+    async with running(settings, services) as runtimes:
         recorder = Recorder(settings)
         await recorder.start()
         try:
-            yield Platform(settings, services, recorder)
+            yield Platform(settings, runtimes, recorder)
         finally:
             await recorder.stop()
 

@@ -134,18 +134,23 @@ def test_which_scans_count_is_a_setting() -> None:
     assert shipment.tracking_status is TrackingStatus.VALID
 
 
-def test_a_first_scan_five_days_late_makes_tracking_invalid() -> None:
+def test_a_first_scan_five_days_late_leaves_tracking_pending_until_the_next_tick_judges_it_invalid() -> None:
     shipment, _ = merchant_shipment()
     events = shipment.record_scan(ScanStatus.IN_TRANSIT, CONFIRMED + timedelta(days=5, hours=1))
+    assert shipment.tracking_status is TrackingStatus.PENDING  # judged at ticks, never between them
+    assert kinds(events) == [ShipmentTrackingUpdated]
+    tick = CONFIRMED + timedelta(days=6)
+    events = shipment.validate_tracking(tick)
     assert shipment.tracking_status is TrackingStatus.INVALID
     assert shipment.tracking_verdict is TrackingVerdict.NO_SCAN
-    assert kinds(events) == [ShipmentTrackingUpdated, ShipmentTrackingValidated]
+    assert kinds(events) == [ShipmentTrackingValidated]
+    assert events[0].at == tick
 
 
 def test_the_clock_makes_tracking_invalid_once_the_window_closes_without_a_scan() -> None:
     shipment, _ = merchant_shipment()
-    assert shipment.validate_tracking(CONFIRMED + timedelta(days=5)) == []
-    events = shipment.validate_tracking(CONFIRMED + timedelta(days=5, seconds=1))
+    assert shipment.validate_tracking(CONFIRMED + timedelta(days=5, seconds=-1)) == []
+    events = shipment.validate_tracking(CONFIRMED + timedelta(days=5))  # a tick at the deadline judges it
     assert kinds(events) == [ShipmentTrackingValidated]
     assert shipment.tracking_status is TrackingStatus.INVALID
     assert shipment.validate_tracking(CONFIRMED + timedelta(days=6)) == []  # decided once

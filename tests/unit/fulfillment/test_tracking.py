@@ -196,8 +196,14 @@ def test_a_first_scan_five_days_late_makes_tracking_invalid() -> None:
 
 
 def test_no_scan_once_the_window_has_closed_makes_tracking_invalid() -> None:
-    assert decide(GOOD, None, timedelta(days=5)) is TrackingStatus.PENDING
-    assert decide(GOOD, None, timedelta(days=5, seconds=1)) is TrackingStatus.INVALID
+    assert decide(GOOD, None, timedelta(days=5, seconds=-1)) is TrackingStatus.PENDING
+    assert decide(GOOD, None, timedelta(days=5)) is TrackingStatus.INVALID  # a tick at or after the deadline
+
+
+def test_between_ticks_a_late_first_scan_leaves_tracking_pending() -> None:
+    late = decide_tracking_status(GOOD, confirmed_at=CONFIRMED, first_scan_at=CONFIRMED + timedelta(days=6),
+                                  now=CONFIRMED + timedelta(days=6), at_tick=False)
+    assert late.status is TrackingStatus.PENDING
 
 
 def test_a_bad_number_is_invalid_at_once_scan_or_not() -> None:

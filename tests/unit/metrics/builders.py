@@ -4,7 +4,7 @@ metrics domain (no database): events -> item facts -> daily bucket rows -> score
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -24,7 +24,7 @@ from shared.events.aftersales import (
     ReturnRequested,
     ReviewReceived,
 )
-from shared.events.disputes import ChargebackDecided, ClaimDecided, FeedbackReceived, FeedbackRemoved
+from shared.events.disputes import ChargebackDecided, ClaimDecided, ClaimFiled, FeedbackReceived, FeedbackRemoved
 from shared.events.fulfillment import (
     ShipmentConfirmed,
     ShipmentDelivered,
@@ -143,6 +143,11 @@ class Order:
         return self._ev(FeedbackRemoved.model_validate({**self._facts(), "feedback_id": feedback_id, "stars": stars,
                                                         "left_at": left, "removed_at": when}), when)
 
+    def claim_filed(self, when: datetime, claim_id: str = "C-1") -> Event[Any]:
+        return self._ev(ClaimFiled.model_validate({
+            **self._facts(), "claim_id": claim_id, "reason": "not_received", "filed_at": when,
+            "amount": {"amount": "10.00", "currency": "USD"}}), when)
+
     def claim(self, counts: bool, when: datetime, claim_id: str = "C-1", reverses: bool = False) -> Event[Any]:
         outcome = "granted_seller_funded" if counts else "denied"
         return self._ev(ClaimDecided.model_validate({
@@ -216,9 +221,18 @@ def fold(events: Iterable[Event[Any]]) -> dict[tuple[str, str, str], facts.ItemS
     return items
 
 
-def rows(events: Iterable[Event[Any]], until: datetime, seller: str = SELLER) -> Deltas:
-    """The daily bucket rows of one seller's items, with every change up to `until`."""
-    return total(timeline(state, until)[0] for key, state in fold(events).items() if key[0] == seller)
+def hourly_ticks(until: datetime, days: int = 400) -> list[datetime]:
+    """A clock that ticks every hour on the hour, up to `until`: deadlines are judged at ticks."""
+    last = until.replace(minute=0, second=0, microsecond=0)
+    return [last - timedelta(hours=h) for h in range(days * 24, -1, -1)]
+
+
+def rows(events: Iterable[Event[Any]], until: datetime, seller: str = SELLER,
+         ticks: Sequence[datetime] | None = None) -> Deltas:
+    """The daily bucket rows of one seller's items, with every change up to `until` (hourly ticks unless given)."""
+    ticks = hourly_ticks(until) if ticks is None else ticks
+    return total(timeline(facts.judge_at_ticks(state, ticks), until)[0]
+                 for key, state in fold(events).items() if key[0] == seller)
 
 
 def sums(bucket_rows: Deltas, day: date, policy: Policy = DEFAULT_POLICY) -> dict[tuple[str, int], tuple[int, int]]:
@@ -233,9 +247,10 @@ def sums(bucket_rows: Deltas, day: date, policy: Policy = DEFAULT_POLICY) -> dic
     return out
 
 
-def card(events: Iterable[Event[Any]], now: datetime = NOW, policy: Policy = DEFAULT_POLICY) -> Scorecard:
-    """The scorecard at `now` from events alone."""
-    return scorecard(now.date(), sums(rows(list(events), now), now.date(), policy), policy)
+def card(events: Iterable[Event[Any]], now: datetime = NOW, policy: Policy = DEFAULT_POLICY,
+         ticks: Sequence[datetime] | None = None) -> Scorecard:
+    """The scorecard at `now` from events alone (the clock ticking hourly unless `ticks` are given)."""
+    return scorecard(now.date(), sums(rows(list(events), now, ticks=ticks), now.date(), policy), policy)
 
 
 def rate(scorecard_: Scorecard, key: str, days: int) -> tuple[int, int]:

@@ -93,15 +93,38 @@ def test_the_rating_never_goes_below_0() -> None:
 
 def test_a_breached_rate_is_an_open_performance_violation_and_a_repeat_doubles_it() -> None:
     breach = quiet_card(odr_dot_merchant__60=(2, 100))
-    history = {"order_defect_rate": [Episode("order_defect_rate", TODAY - timedelta(days=5), None)]}
+    history = {"order_defect_rate_merchant": [Episode("order_defect_rate_merchant", TODAY - timedelta(days=5), None)]}
     first = rate_health(breach, history=history)
     assert first.rating == 192
     line = first.ledger[-1]
     assert (line.violation_id, line.opened_on, line.closes_on) == (
-        f"order_defect_rate:{TODAY - timedelta(days=5)}", TODAY - timedelta(days=5), None)
-    again = {"order_defect_rate": [Episode("order_defect_rate", TODAY - timedelta(days=100),
-                                           TODAY - timedelta(days=80)), *history["order_defect_rate"]]}
+        f"order_defect_rate_merchant:{TODAY - timedelta(days=5)}", TODAY - timedelta(days=5), None)
+    again = {"order_defect_rate_merchant": [Episode("order_defect_rate_merchant", TODAY - timedelta(days=100),
+                                           TODAY - timedelta(days=80)), *history["order_defect_rate_merchant"]]}
     assert rate_health(breach, history=again).rating == 184
+
+
+def test_both_order_defect_rate_channels_in_breach_are_two_violations() -> None:
+    both = quiet_card(odr_dot_merchant__60=(2, 100), odr_dot_marketplace__60=(2, 100))
+    history = {f"order_defect_rate_{channel}": [Episode(f"order_defect_rate_{channel}", TODAY - timedelta(days=5),
+                                                        None)] for channel in ("merchant", "marketplace")}
+    result = rate_health(both, history=history)
+    assert result.rating == 200 - 8 - 8  # one high violation per channel, as two metrics would cost
+    assert sorted(line.category for line in result.ledger if line.kind == "violation") == [
+        "order_defect_rate_marketplace", "order_defect_rate_merchant"]
+
+
+def test_a_repeat_doubles_once_and_a_third_violation_of_the_category_is_doubled_not_quadrupled() -> None:
+    first, second, third = (violation(f"V-{i}", days, Severity.MEDIUM) for i, days in ((1, 150), (2, 90), (3, 10)))
+    result = rate_health(violations=[first, second, third])
+    points = sorted(line.points for line in result.ledger if line.kind == "violation")
+    assert points == [-8, -8, -4]  # the first 4; the second repeats it (8); the third repeats the second (8)
+    assert result.rating == 200 - 20
+
+
+def test_a_violation_more_than_180_days_after_the_last_one_of_its_category_is_no_repeat() -> None:
+    result = rate_health(violations=[violation("V-1", 185, Severity.MEDIUM), violation("V-2", 2, Severity.MEDIUM)])
+    assert [line.points for line in result.ledger if line.kind == "violation"] == [-4]  # V-1 closed, V-2 alone
 
 
 def test_a_low_volume_rate_over_its_target_opens_no_violation() -> None:
@@ -137,7 +160,7 @@ def test_entering_at_risk_warns_once() -> None:
 
 def test_an_order_defect_rate_breach_restricts() -> None:
     breach = rate_health(quiet_card(odr_dot_merchant__60=(3, 100)),
-                         history={"order_defect_rate": [Episode("order_defect_rate", TODAY, None)]})
+                         history={"order_defect_rate_merchant": [Episode("order_defect_rate_merchant", TODAY, None)]})
     decision = decide(SellerStanding(level=Level.WARNED), breach, NOW, DEFAULT_POLICY)
     assert decision is not None and decision.action is EnforcementAction.RESTRICT
     assert "order_defect_rate in breach" in decision.reasons
@@ -145,14 +168,14 @@ def test_an_order_defect_rate_breach_restricts() -> None:
 
 def test_a_breach_episode_an_accepted_appeal_resolved_restricts_no_more_but_a_new_episode_does() -> None:
     card = quiet_card(odr_dot_merchant__60=(3, 100))
-    episode = Episode("order_defect_rate", TODAY - timedelta(days=5), None)
-    resolved = rate_health(card, history={"order_defect_rate": [episode]},
+    episode = Episode("order_defect_rate_merchant", TODAY - timedelta(days=5), None)
+    resolved = rate_health(card, history={"order_defect_rate_merchant": [episode]},
                            resolved={episode.violation_id: NOW - DAY})
     reinstated = SellerStanding(level=Level.NONE, decided_at=NOW - 2 * DAY, appeal_accepted_at=NOW - DAY)
     assert decide(reinstated, resolved, NOW, DEFAULT_POLICY) is None  # the old defects are still in the window
-    again = Episode("order_defect_rate", TODAY, None)
-    new = rate_health(card, history={"order_defect_rate": [Episode("order_defect_rate", episode.opened_on,
-                                                                   TODAY - timedelta(days=2)), again]},
+    again = Episode("order_defect_rate_merchant", TODAY, None)
+    closed = Episode("order_defect_rate_merchant", episode.opened_on, TODAY - timedelta(days=2))
+    new = rate_health(card, history={"order_defect_rate_merchant": [closed, again]},
                       resolved={episode.violation_id: NOW - 3 * DAY})
     decision = decide(reinstated, new, NOW, DEFAULT_POLICY)
     assert decision is not None and decision.action is EnforcementAction.RESTRICT

@@ -62,9 +62,19 @@ def test_the_cancel_rate_counts_seller_and_system_cancellations_and_not_the_buye
     assert rate(card(events), keys.CANCEL, 7) == (2, 8)
 
 
-def test_the_cancel_rate_window_is_seven_days_by_order_date() -> None:
+def test_the_cancel_rate_counts_orders_by_order_date_and_cancellations_by_cancellation_date() -> None:
     day_7, day_8 = Order(purchased_at=at(-6, 0)), Order(purchased_at=at(-7, 23))
-    events = [day_7.placed(), day_8.placed(), day_7.cancelled("seller"), day_8.cancelled("seller")]
+    # day_8's order is outside the window, its cancellation (at -7 23:00 + 2 h, day -6) inside it.
+    events = [day_7.placed(), day_8.placed(), day_7.cancelled("seller"), day_8.cancelled("seller", at(-6, 1))]
+    assert rate(card(events), keys.CANCEL, 7) == (2, 1)
+    assert rate(card(events, now=at(-7, 23) + H / 2), keys.CANCEL, 7) == (0, 1)  # at the end of day -7
+
+
+def test_an_auto_cancel_at_ship_by_plus_seven_days_falls_in_the_seven_day_window() -> None:
+    # Ordered 10 days ago, ship-by 9 days ago, cancelled by the system 2 days ago: the old attribution by order
+    # date could never put it in the 7-day window; by cancellation date it is there.
+    old, recent = Order(purchased_at=at(-10)), Order(purchased_at=at(-1))
+    events = [old.placed(), old.confirmed(), recent.placed(), old.cancelled("system", at(-2, 0))]
     assert rate(card(events), keys.CANCEL, 7) == (1, 1)
 
 
@@ -122,12 +132,17 @@ def test_on_time_delivery_counts_tracked_shipments_delivered_or_past_their_promi
     assert rate(card(events), keys.ON_TIME_DELIVERY, 14) == (1, 3)
 
 
-def test_response_within_24_hours_counts_messages_whose_24_hours_are_over() -> None:
+def test_response_within_24_hours_counts_replies_at_once_and_unanswered_messages_once_their_24_hours_end() -> None:
     events = message(at(-3), reply_after=2 * H) + message(at(-3), reply_after=30 * H) + message(at(-3))
     events += message(at(-3), needs_reply=False)
-    events += message(NOW - 2 * H, reply_after=H)  # answered, but its 24 h are not over: not yet counted
-    events += message(NOW - 2 * H)
-    assert rate(card(events), keys.RESPONSE, 30) == (1, 3)
+    events += message(NOW - 2 * H, reply_after=H)  # answered within 24 h: counts at once
+    events += message(NOW - 2 * H)  # open, its 24 h not over: in neither
+    assert rate(card(events), keys.RESPONSE, 30) == (2, 4)
+
+
+def test_a_reply_at_exactly_24_hours_is_on_time_and_one_minute_later_is_late() -> None:
+    events = message(at(-3), reply_after=24 * H) + message(at(-3), reply_after=24 * H + timedelta(minutes=1))
+    assert rate(card(events), keys.RESPONSE, 30) == (1, 2)
 
 
 def test_return_dissatisfaction_counts_late_answers_and_rejections_refunded_by_a_claim() -> None:
@@ -176,3 +191,46 @@ def test_orders_fulfilled_in_180_days_count_by_their_first_shipment() -> None:
     recent, old = Order(purchased_at=at(-30)), Order(purchased_at=at(-200))
     events = [recent.placed(), recent.shipped(), old.placed(), old.shipped()]
     assert card(events).fulfilled == 1
+
+
+def test_a_deadline_passing_between_two_ticks_is_judged_at_the_next_tick_whatever_arrives_between() -> None:
+    # Ticks at midnight. A message received at 00:45 yesterday is due at 00:45 today; the last tick (00:00 today)
+    # came before that, so at noon, though another order arrived at 11:00, it is in neither part of the rate.
+    midnight = at(0, 0)
+    received = midnight - DAY + 3 * H / 4  # 00:45 yesterday
+    events = [*message(received), Order(purchased_at=at(0, 11)).placed()]
+    ticks = [midnight - DAY, midnight]
+    assert rate(card(events, now=at(0, 12), ticks=ticks), keys.RESPONSE, 30) == (0, 0)
+    # The next tick (00:00 tomorrow) judges it late, at that tick.
+    tomorrow = midnight + DAY
+    assert rate(card(events, now=tomorrow, ticks=[*ticks, tomorrow]), keys.RESPONSE, 30) == (0, 1)
+
+
+def test_a_return_answered_at_47_or_48_hours_is_on_time_at_49_or_never_it_is_late() -> None:
+    orders = [Order(purchased_at=at(-20)) for _ in range(4)]
+    asked = at(-6)
+    events = [o.placed() for o in orders] + [o.return_requested(asked) for o in orders]
+    events += [orders[0].return_answered(asked, asked + 47 * H), orders[1].return_answered(asked, asked + 48 * H)]
+    events += [orders[2].return_answered(asked, asked + 49 * H)]  # orders[3]: never answered
+    assert rate(card(events), keys.RETURNS, 30) == (2, 4)
+    # Before any tick reached its 48 h, the unanswered one is not late yet; the one answered at 49 h is.
+    ticks = [asked - H]
+    assert rate(card(events, now=asked + 50 * H, ticks=ticks), keys.RETURNS, 30) == (1, 4)
+
+
+def test_an_open_claim_on_an_order_the_seller_cancelled_is_a_defect_from_its_filing() -> None:
+    cancelled, kept = Order(purchased_at=at(-10)), Order(purchased_at=at(-10))
+    events = [cancelled.placed(), kept.placed(), cancelled.cancelled("seller", at(-9)),
+              cancelled.claim_filed(at(-5)), kept.claim_filed(at(-5))]
+    assert rate(card(events), keys.ODR_MERCHANT, 60) == (1, 2)  # undecided; only the cancelled order's counts
+    assert rate(card(events, now=at(-6)), keys.ODR_MERCHANT, 60) == (0, 2)  # not before it was filed
+    withdrawn = [*events, cancelled.claim(False, at(-2))]
+    assert rate(card(withdrawn), keys.ODR_MERCHANT, 60) == (0, 2)  # a decision that clears it wins
+
+
+def test_on_time_delivery_leaves_out_a_delivered_shipment_whose_tracking_was_judged_invalid() -> None:
+    o = Order(purchased_at=at(-12))
+    shipped = o.purchased_at + DAY
+    events = [o.placed(), o.confirmed(), o.shipped(shipped), o.tracking(False, shipped + 5 * DAY, shipped),
+              o.delivered(shipped + 3 * DAY, shipped)]
+    assert rate(card(events), keys.ON_TIME_DELIVERY, 14) == (0, 0)

@@ -34,8 +34,8 @@ from shared.events.order import ErasureTrigger, OrderRejection
 
 S = OrderStatus
 PURCHASED = datetime(2025, 3, 3, 10, tzinfo=UTC)  # a Monday
-SHIP_BY = datetime(2025, 3, 4, 10, tzinfo=UTC)
-DELIVER_BY = datetime(2025, 3, 11, 10, tzinfo=UTC)
+SHIP_BY = datetime(2025, 3, 5, tzinfo=UTC)  # the end of Tuesday: one handling day
+DELIVER_BY = datetime(2025, 3, 12, tzinfo=UTC)  # the end of Tuesday 11: five transit days
 LATER = PURCHASED + timedelta(hours=6)
 RESERVATION = Reservation((ReservedLine("L-A", "A", 2), ReservedLine("L-B", "B", 1)), handling_days=1)
 ADDRESS = ShipTo("Ada Buyer", ("1 Main St", "Apt 2"), "Seattle", "WA", "98101", "US", "+1-555-0100")
@@ -204,8 +204,8 @@ def test_the_largest_handling_days_over_a_weekend_set_ship_by_and_the_speed_sets
                            currency="USD", purchased_at=friday, ship_to=ADDRESS,
                            shipping_speed=ShippingSpeed.EXPEDITED, channel=FulfillmentChannel.MERCHANT)
     order.confirm(Reservation((ReservedLine("L-A", "A", 2),), handling_days=2), at=friday)
-    assert order.ship_by == datetime(2025, 3, 11, 15, tzinfo=UTC)  # Fri + 2: Mon, Tue
-    assert order.deliver_by == datetime(2025, 3, 13, 15, tzinfo=UTC)  # Tue + 2: Wed, Thu
+    assert order.ship_by == datetime(2025, 3, 12, tzinfo=UTC)  # Fri + 2: Mon, Tue (24:00)
+    assert order.deliver_by == datetime(2025, 3, 14, tzinfo=UTC)  # Tue + 2: Wed, Thu (24:00)
 
 
 @pytest.mark.parametrize(
