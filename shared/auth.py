@@ -196,10 +196,11 @@ def token_keys(request: Request) -> TokenKeys:
     return keys
 
 
-async def current_principal(  # async: FastAPI runs a sync dependency in a worker thread, per request
+async def any_principal(  # async: FastAPI runs a sync dependency in a worker thread, per request
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """Whoever a valid token names, a registrant included: only the registration outcome takes this."""
     if credentials is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a bearer token is required", headers=_CHALLENGE)
     try:
@@ -208,7 +209,15 @@ async def current_principal(  # async: FastAPI runs a sync dependency in a worke
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or expired token", headers=_CHALLENGE) from None
 
 
+async def current_principal(principal: Annotated[Principal, Depends(any_principal)]) -> Principal:
+    """A seller or the operator: a registration receipt reaches nothing but its registration's outcome."""
+    if principal.role == REGISTRANT:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "a registration receipt only reads its registration")
+    return principal
+
+
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+RegistrationReader = Annotated[Principal, Depends(any_principal)]
 
 
 async def optional_principal(
@@ -216,7 +225,7 @@ async def optional_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal | None:
     """None for an anonymous caller; a token that is given must be valid (401 otherwise)."""
-    return None if credentials is None else await current_principal(request, credentials)
+    return None if credentials is None else await any_principal(request, credentials)
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]

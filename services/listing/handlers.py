@@ -44,6 +44,7 @@ from services.listing.service import NotFound, Refused
 from shared.auth import (
     CurrentPrincipal,
     OptionalPrincipal,
+    RegistrationReader,
     registration_receipt,
     require_access,
     require_operator,
@@ -137,7 +138,7 @@ async def register_seller(ctx: Ctx, principal: OptionalPrincipal, body: Registra
 @router.get("/sellers/{seller_id}/registration", tags=["sellers"], responses=errors(404),
             summary="A registration's outcome, for its registrant (receipt) or the operator; "
                     "once verified, with a seller token")
-async def registration_outcome(ctx: Ctx, principal: CurrentPrincipal, seller_id: str) -> RegistrationOutcome:
+async def registration_outcome(ctx: Ctx, principal: RegistrationReader, seller_id: str) -> RegistrationOutcome:
     if not principal.registered(seller_id):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only this registration's receipt, or an operator")
     seller = await repository.get_seller(ctx.pool, seller_id)
