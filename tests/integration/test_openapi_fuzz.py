@@ -12,6 +12,7 @@ expired, foreign, unsigned and malformed tokens (401 with a JSON body).
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -155,8 +156,9 @@ async def test_a_nul_a_lone_surrogate_or_a_huge_body_is_a_422_or_413_on_every_ro
 
 
 async def test_an_expired_foreign_or_unsigned_token_is_a_401_with_a_json_body_on_every_service(
-    services: dict[str, ServiceRuntime],
+    services: dict[str, ServiceRuntime], caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     secret = services["listing"].settings.auth_secret.get_secret_value()
     past = datetime.now(UTC) - timedelta(hours=2)
     claims = {"sub": "operator", "role": "operator", "iss": ISSUER, "aud": AUDIENCE,
@@ -179,3 +181,5 @@ async def test_an_expired_foreign_or_unsigned_token_is_a_401_with_a_json_body_on
                 answers[f"{name} {kind}"] = (response.status_code, response.headers.get("www-authenticate"),
                                              "detail" in response.json())
     assert answers == {key: (401, "Bearer", True) for key in answers} and len(answers) == 4 * len(SERVICE_NAMES)
+    logged = caplog.text + "".join(str(record.__dict__) for record in caplog.records)
+    assert not [kind for kind, token in refused.items() if token in logged]  # no token is logged
