@@ -111,6 +111,10 @@ class Policy:
     #: Most defects an enforcement decision lists (the event allows 500).
     max_defects_listed: int = 200
 
+    def category_of(self, key: str) -> str:
+        """The violation category of a rate's bucket key (`odr.merchant` -> `order_defect_rate_merchant`)."""
+        return next(rule.category for rule in self.rates if rule.key == key)
+
     def windows_by_family(self) -> dict[str, tuple[int, ...]]:
         """Every bucket family and the windows a scorecard sums it over (sales also the previous period)."""
         windows: dict[str, set[int]] = {}

@@ -67,7 +67,7 @@ async def view(db: Db, seller_id: str, now: datetime, policy: Policy = DEFAULT_P
     day = now.date()
     sums = (await repository.window_sums(db, [seller_id], day, policy))[seller_id]
     card = scorecard(day, sums, policy)
-    flags = categories_of(card)
+    flags = categories_of(card, policy)
     wanted = set(flags) if full else {c for c, breached in flags.items() if breached}
     if live is None:
         today = await business_clock.current(db)
@@ -151,11 +151,12 @@ async def _extend(db: Db, stale: Mapping[tuple[str, str], tuple[date, Runs]], la
     return out
 
 
-def categories_of(view_card: Scorecard) -> dict[str, bool]:
-    """Each rate category and whether it is in breach on the scorecard."""
+def categories_of(view_card: Scorecard, policy: Policy = DEFAULT_POLICY) -> dict[str, bool]:
+    """Each rate category (one per metric: the two ODR channels are two) and whether it is in breach."""
     out: dict[str, bool] = {}
     for rate in view_card.rates:
-        out[rate.name.value] = out.get(rate.name.value, False) or rate.breach
+        category = policy.category_of(rate.key)
+        out[category] = out.get(category, False) or rate.breach
     return out
 
 

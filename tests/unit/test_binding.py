@@ -10,9 +10,10 @@ import pytest
 from cloudevents.v1 import kafka as legacy_kafka
 from cloudevents.v1.http import CloudEvent as LegacyCloudEvent
 
+from shared import telemetry
 from shared.events import MAX_EVENT_BYTES, Event, InvalidEvent, topics
 from shared.events.binding import ContentMode, content_mode, parse_record
-from shared.messaging.consumer import BatchProcessor, Incoming, Record
+from shared.messaging.consumer import BatchProcessor, Incoming, Record, handling
 from tests.support.ce_sdk import binary, headers_of, key_of, structured
 from tests.support.factories import checkout_order
 
@@ -120,6 +121,15 @@ def test_traceparent_as_a_cloudevents_attribute_joins_the_trace(make: Any) -> No
     assert item.trace_headers == {"traceparent": TRACEPARENT, "tracestate": "vendor=1"}
 
 
+@pytest.mark.parametrize("make", [binary, structured])
+def test_events_caused_by_a_record_continue_the_trace_of_its_traceparent_attribute(make: Any) -> None:
+    message = make(order(), traceparent=TRACEPARENT)
+    record = Record("p.ingress.orders", 0, 0, b"S-1", message.value, tuple(message.headers.items()))
+    with handling(Incoming(parsed(message.value, headers_of(message)), record, ORDERS)):
+        outgoing = telemetry.inject_context()  # what the outbox writes on the events this handler stages
+    assert outgoing["traceparent"].split("-")[1] == TRACEPARENT.split("-")[1]
+
+
 def test_the_records_own_traceparent_header_comes_before_the_attribute() -> None:
     message = structured(order(), traceparent=TRACEPARENT)
     hop = "00-11111111111111111111111111111111-2222222222222222-01"
@@ -173,7 +183,10 @@ def test_a_binary_record_without_ce_specversion_is_read_as_structured_and_says_w
 
 
 @pytest.mark.parametrize("header,value,expected", [
-    ("ce_time", b"yesterday", "header `ce_time` is not an RFC 3339 time"),
+    ("ce_time", b"yesterday", "header `ce_time`: must be an RFC 3339 time with seconds and an offset"),
+    ("ce_time", b"1700000000", "header `ce_time`: must be an RFC 3339 time with seconds and an offset"),
+    ("ce_time", b"1999-12-31T23:59:59Z", "header `ce_time`: time out of range: it must lie in 2000-01-01"),
+    ("ce_time", b"9999-01-01T00:00:00Z", "header `ce_time`: time out of range: it must lie in 2000-01-01"),
     ("ce_time", b"2026-03-02T09:00:00", "header `ce_time`: naive datetime"),
     ("ce_id", b"order-1", "header `ce_id`: must be a UUID"),
     ("ce_specversion", b"0.3", "header `ce_specversion`: Input should be '1.0'"),

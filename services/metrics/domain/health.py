@@ -155,7 +155,7 @@ def health(
     breached = card.breaches()
     by_category: dict[str, list[RateValue]] = {}
     for rate in breached:
-        by_category.setdefault(rate.name.value, []).append(rate)
+        by_category.setdefault(policy.category_of(rate.key), []).append(rate)
     for category, runs in sorted(history.items()):
         rule = next(r for r in policy.rates if r.category == category)
         for run in runs:
