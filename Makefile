@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install lock demo test lint unit integration bench up schemas clean
+.PHONY: install lock demo test lint unit integration faults bench up schemas clean
 
 LOCK_RUNTIME := requirements/runtime.txt
 LOCK_DEV     := requirements/dev.txt
@@ -61,6 +61,10 @@ unit: install
 
 integration: install
 	$(BIN)/pytest -q tests/integration tests/e2e
+
+## Killed services, killed database backends, a restarted broker, a poison message: nothing lost or doubled.
+faults: install
+	$(BIN)/pytest -q -m faults tests/faults
 
 ## The five services on the embedded default until Ctrl-C.
 up: install

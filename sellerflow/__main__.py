@@ -1,3 +1,3 @@
-from sellerflow.cli import app
+from sellerflow.cli import main
 
-app()
+main()

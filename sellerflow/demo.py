@@ -21,12 +21,13 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from sellerflow.platform import infrastructure
-from sellerflow.supervisor import start_services
+from sellerflow.preflight import check_ports
+from sellerflow.supervisor import start_services, stopped_by_signals
 from shared.auth import operator_token
 from shared.clock import tick
 from shared.events import Event, new_event, topics
 from shared.events.ingress import CheckoutOrderPlaced
-from shared.settings import get_settings
+from shared.settings import SERVICE_NAMES, get_settings
 
 #: The demo's business "now": fixed, so the table does not depend on the day it runs.
 DEMO_NOW = datetime(2026, 3, 31, 18, 0, tzinfo=UTC)
@@ -109,11 +110,12 @@ def run_demo(*, sellers: int, orders: int, seed: int) -> int:
     settings = get_settings()
     demo_orders = make_orders(sellers, orders, seed)
     expected = {o.event.sellerid for o in demo_orders}
-    with infrastructure(settings) as infra:
+    ports = check_ports(settings, SERVICE_NAMES)
+    with stopped_by_signals(), infrastructure(settings) as infra:
         log_path = Path(infra.data_dir) / "services.log"
         print(f"starting the five services (logs: {log_path}) ...")
         with log_path.open("a") as log:
-            platform = start_services(infra.env(), log=log)
+            platform = start_services(infra.env(), log=log, ports=ports)
             try:
                 platform.wait_ready()
                 print(f"platform ready; publishing {len(demo_orders)} orders for {len(expected)} sellers ...")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from shared.embedded import Infrastructure, embedded_infrastructure
 from shared.runtime import ServiceSpec
-from shared.settings import SERVICE_NAMES, Settings
+from shared.settings import SERVICE_NAMES, Settings, StartupError
 
 
 def load_spec(service: str) -> ServiceSpec:
     if service not in SERVICE_NAMES:
-        raise ValueError(f"unknown service {service!r}; one of {', '.join(SERVICE_NAMES)}")
+        raise StartupError(f"unknown service {service!r}; one of {', '.join(SERVICE_NAMES)}")
     spec: ServiceSpec = importlib.import_module(f"services.{service}.app").SPEC
     return spec
 
@@ -26,8 +26,10 @@ def infrastructure(settings: Settings, *, announce: bool = True) -> Iterator[Inf
         bootstrap, dsn = settings.require_infrastructure()
         yield Infrastructure(bootstrap, dsn, Path(settings.data_dir))
         return
-    with embedded_infrastructure(Path(settings.data_dir)) as infra:
+    with embedded_infrastructure(Path(settings.data_dir), durable=settings.embedded_durable) as infra:
         if announce:
-            print(f"embedded default: Tansu broker {infra.bootstrap_servers}, PostgreSQL {infra.database_url}")
+            durability = "durable" if settings.embedded_durable else "NOT durable (EMBEDDED_DURABLE=false)"
+            print(f"embedded default: Tansu broker {infra.bootstrap_servers}, "
+                  f"PostgreSQL {infra.database_url} ({durability})")
             print(f"data folder: {infra.data_dir} (wiped at the next start; the broker keeps nothing)")
         yield infra

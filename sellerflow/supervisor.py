@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -12,9 +13,10 @@ import time
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import IO
 
-from shared.settings import DEFAULT_PORTS, SERVICE_NAMES
+from shared.settings import DEFAULT_PORTS, SERVICE_NAMES, StartupError
 
 _STOP_GRACE_SECONDS = 20
 
@@ -38,13 +40,20 @@ class Platform:
         pending = set(self.processes)
         while pending:
             if dead := self.exited():
-                raise RuntimeError(f"services exited during start-up: {dead}")
+                raise StartupError(f"services exited during start-up (exit codes {dead}): their log says why")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"not ready after {timeout:.0f} s: {sorted(pending)}")
+                raise StartupError(f"not ready after {timeout:.0f} s: {', '.join(sorted(pending))}")
             for name in sorted(pending):
-                with contextlib.suppress(OSError), urllib.request.urlopen(f"{self.url(name)}/readyz", timeout=2):
+                if self._answers_ready(name):
                     pending.discard(name)
             time.sleep(0.5)
+
+    def _answers_ready(self, name: str) -> bool:
+        """Our service answers ready on its port: not merely something else that listens there."""
+        with contextlib.suppress(OSError, ValueError), \
+                urllib.request.urlopen(f"{self.url(name)}/readyz", timeout=2) as response:
+            return bool(json.load(response).get("service") == name)
+        return False
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -69,13 +78,15 @@ def _pump(name: str, stream: IO[bytes], out: IO[str]) -> None:
 
 
 def start_services(
-    env: Mapping[str, str], services: Sequence[str] = SERVICE_NAMES, *, log: IO[str] | None = None
+    env: Mapping[str, str], services: Sequence[str] = SERVICE_NAMES, *, log: IO[str] | None = None,
+    ports: Mapping[str, int] | None = None,
 ) -> Platform:
-    """Start each service as `sellerflow run NAME` on its default port; logs go to `log` (stdout)."""
+    """Start each service as `sellerflow run NAME` on its port (from `ports`, checked free by the caller,
+    else SERVICE_PORT_<NAME> in `env`, else its default); logs go to `log` (stdout)."""
     platform = Platform()
     out = log or sys.stdout
     for name in services:
-        port = int(env.get("SERVICE_PORT_" + name.upper(), DEFAULT_PORTS[name]))
+        port = ports[name] if ports else int(env.get("SERVICE_PORT_" + name.upper(), DEFAULT_PORTS[name]))
         child_env = {**os.environ, **env, "SERVICE_PORT": str(port)}
         process = subprocess.Popen(
             [sys.executable, "-m", "sellerflow", "run", name],
@@ -97,6 +108,30 @@ def running_services(env: Mapping[str, str], **kwargs: object) -> Iterator[Platf
         yield platform
     finally:
         platform.stop()
+
+
+@contextlib.contextmanager
+def stopped_by_signals() -> Iterator[None]:
+    """SIGTERM and SIGINT unwind the command as Ctrl-C does, so every `finally` stops what it started:
+    the services, then the broker and the database. Those two run in sessions of their own (a signal to
+    our process group never reaches them), so only this unwinding stops them. A second signal during
+    the shutdown is ignored: cutting it short would orphan them. Exits 128 + the signal's number.
+    """
+    received: list[int] = []
+
+    def interrupt(signum: int, _: FrameType | None) -> None:
+        received.append(signum)
+        for name in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(name, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    for name in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(name, interrupt)
+    try:
+        yield
+    except KeyboardInterrupt:
+        print(f"stopped by {signal.Signals(received[0]).name if received else 'SIGINT'}", file=sys.stderr)
+        raise SystemExit(128 + (received[0] if received else signal.SIGINT)) from None
 
 
 def wait_forever(platform: Platform) -> None:

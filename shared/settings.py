@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +22,13 @@ _DATES = r"^\s*((?:[A-Za-z]{2}:)?\d{4}-\d{2}-\d{2}\s*(?:,\s*(?:[A-Za-z]{2}:)?\d{
 
 #: Only ever used by the embedded default and tests; a real deployment sets AUTH_SECRET.
 DEVELOPMENT_AUTH_SECRET = "sellerflow-development-secret-change-me"
+
+#: A TCP port a service listens on.
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class StartupError(RuntimeError):
+    """A problem the operator fixes from one line of text (a setting, a busy port): no traceback."""
 
 
 class Settings(BaseSettings):
@@ -47,6 +54,13 @@ class Settings(BaseSettings):
     topic_prefix: str = Field(default="", pattern=r"^[a-z0-9._-]*$")
 
     service_port: int | None = Field(default=None, ge=0, le=65535)
+    #: One port per service for `sellerflow up`, `simulate` and `demo` (which start all five); each
+    #: wins over SERVICE_PORT.
+    service_port_listing: Port | None = None
+    service_port_order: Port | None = None
+    service_port_fulfillment: Port | None = None
+    service_port_aftersales: Port | None = None
+    service_port_metrics: Port | None = None
     service_host: str = "0.0.0.0"
     auth_secret: SecretStr = SecretStr(DEVELOPMENT_AUTH_SECRET)
     #: The secret before the last rotation: still verifies tokens, never signs one.
@@ -76,8 +90,18 @@ class Settings(BaseSettings):
     #: Sent outbox rows are deleted after this long (operations, not business time).
     outbox_retention_seconds: float = Field(default=600.0, ge=0)
     relay_batch_size: int = Field(default=1000, ge=1, le=50_000)
+    #: The largest record the broker accepts (the producer's max_request_size, the broker's
+    #: message.max.bytes): an outbox row over it is set aside, a dead letter over it is cut to a preview.
+    kafka_max_message_bytes: int = Field(default=1_048_576, ge=65_536, le=100 * 1_048_576)
+
+    #: How often a service asks the broker whether it came back empty (design.md section 6).
+    broker_check_seconds: float = Field(default=2.0, gt=0)
 
     data_dir: str = ".sellerflow"
+    #: The embedded PostgreSQL with fsync, synchronous commit and full-page writes (design.md section 6).
+    #: Only the test suite turns it off, for speed: without fsync a machine crash may lose acknowledged
+    #: messages (a crashed process still loses nothing: synchronous commit stays on).
+    embedded_durable: bool = True
 
     @field_validator("holidays_add", "holidays_remove")
     @classmethod
@@ -96,8 +120,23 @@ class Settings(BaseSettings):
         """Only the embedded default may sign tokens with DEVELOPMENT_AUTH_SECRET (design.md section 8)."""
         return self.embedded or self.sellerflow_embedded
 
+    @property
+    def dlq_retention_seconds(self) -> float:
+        """The dead-letter ledger keeps originals (buyer data among them) as long as the `.dlq` topics keep theirs."""
+        return self.dlq_retention_days * 86_400.0
+
     def port_for(self, service: str) -> int:
+        """SERVICE_PORT_<NAME>, else SERVICE_PORT, else the service's default port."""
+        own: int | None = getattr(self, f"service_port_{service}")
+        if own is not None:
+            return own
         return self.service_port if self.service_port is not None else DEFAULT_PORTS[service]
+
+    def port_variable(self, service: str) -> str:
+        """The variable that sets (or would set) the service's port: what to change when it is busy."""
+        if getattr(self, f"service_port_{service}") is None and self.service_port is not None:
+            return "SERVICE_PORT"
+        return f"SERVICE_PORT_{service.upper()}"
 
     def schema_for(self, service: str) -> str:
         return f"{self.db_schema_prefix}{service}"
@@ -111,10 +150,12 @@ class Settings(BaseSettings):
 
     def require_infrastructure(self) -> tuple[str, str]:
         if not self.kafka_bootstrap_servers or self.database_url is None:
-            raise RuntimeError(
-                "KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL must both be set "
-                "(or neither, for the embedded default started by `sellerflow up` / `sellerflow infra`)"
-            )
+            given, missing = (("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS") if self.database_url is not None
+                              else ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL"))
+            if self.embedded:
+                raise StartupError("set KAFKA_BOOTSTRAP_SERVERS and DATABASE_URL (`sellerflow infra` prints them "
+                                   "for the embedded default)")
+            raise StartupError(f"{given} is set but {missing} is not")
         return self.kafka_bootstrap_servers, self.database_url.get_secret_value()
 
 

@@ -10,7 +10,7 @@ import functools
 import json
 import logging
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +20,15 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import (
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+)
+from opentelemetry.trace import Link, SpanKind
+from opentelemetry.util.types import Attributes
 from prometheus_client import Counter, Gauge, Histogram
 
 TRACER_NAME = "sellerflow"
@@ -48,9 +56,31 @@ BATCH_SIZE = Histogram(
 )
 OUTBOX_PUBLISHED = Counter("sellerflow_outbox_published_total", "Outbox rows relayed", ["service"])
 OUTBOX_LAG = Gauge("sellerflow_outbox_unsent_rows", "Outbox rows not yet relayed", ["service"])
+OUTBOX_SET_ASIDE = Counter(
+    "sellerflow_outbox_set_aside_rows_total", "Outbox rows the broker refuses for good, set aside unsent",
+    ["service", "topic"],
+)
+DEAD_LETTERS_TRUNCATED = Counter(
+    "sellerflow_dead_letters_truncated_total",
+    "Dead letters too large to forward whole: the .dlq record carries a preview and a reference",
+    ["service", "topic"],
+)
 CONSUMER_LAG = Gauge(
     "sellerflow_consumer_lag", "Highwater minus position, per partition", ["service", "topic", "partition"]
 )
+
+HTTP_REQUESTS = Counter(
+    "sellerflow_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
+)
+HTTP_SECONDS = Histogram(
+    "sellerflow_http_request_duration_seconds", "Time to answer one HTTP request", ["service", "method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+#: The service a piece of work belongs to: a span attribute, so traces read per service even when several
+#: services share one process (tests, `sellerflow demo`).
+SERVICE: contextvars.ContextVar[str] = contextvars.ContextVar("sellerflow_service", default="")
+SERVICE_ATTRIBUTE = "sellerflow.service"
 
 # --- logging context: set per event by the consumer, read by the JSON formatter -----------------
 _log_context: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar(
@@ -108,13 +138,38 @@ def setup_logging(service: str, level: str = "INFO") -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+class TraceStartSampler(Sampler):
+    """Where a trace starts (no parent): the sample ratio, except a database call on its own (a relay's
+    poll, a migration), which never starts a trace. Below a parent, ParentBased follows the parent's
+    decision, so a trace sampled where it starts is sampled in every service it reaches (design.md section 9)."""
+
+    def __init__(self, ratio: float) -> None:
+        self._ratio = TraceIdRatioBased(ratio)
+
+    def should_sample(self, parent_context: Context | None, trace_id: int, name: str,
+                      kind: SpanKind | None = None, attributes: Attributes = None,
+                      links: Sequence[Link] | None = None, trace_state: Any = None) -> SamplingResult:
+        if kind is SpanKind.CLIENT:
+            return SamplingResult(Decision.DROP)
+        return self._ratio.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+    def get_description(self) -> str:
+        return f"TraceStartSampler({self._ratio.get_description()})"
+
+
+def sampler(ratio: float) -> Sampler:
+    """Parent-based: the ratio applies only where a trace starts."""
+    return ParentBased(root=TraceStartSampler(ratio))
+
+
 def setup_tracing(service: str, *, otlp_endpoint: str | None, sample_ratio: float) -> TracerProvider | None:
     """Install the global tracer provider once; a provider already installed (tests) is kept."""
+    instrument_database()
     if isinstance(trace.get_tracer_provider(), TracerProvider):
         return None
     provider = TracerProvider(
         resource=Resource.create({"service.name": f"sellerflow-{service}"}),
-        sampler=ParentBased(TraceIdRatioBased(sample_ratio)),
+        sampler=sampler(sample_ratio),
     )
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -123,6 +178,14 @@ def setup_tracing(service: str, *, otlp_endpoint: str | None, sample_ratio: floa
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
     trace.set_tracer_provider(provider)
     return provider
+
+
+@functools.cache
+def instrument_database() -> None:
+    """asyncpg spans (statement kind and table, never parameters: they may be buyer data), once per process."""
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+
+    AsyncPGInstrumentor(capture_parameters=False).instrument()  # type: ignore[no-untyped-call]
 
 
 @functools.cache

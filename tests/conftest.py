@@ -24,6 +24,10 @@ from shared.embedded import Infrastructure, embedded_infrastructure
 from shared.settings import Settings
 
 SPANS = InMemorySpanExporter()
+#: Tests trade the embedded PostgreSQL's crash safety for speed (the platform's own default is durable);
+#: set here so the subprocesses that tests start inherit it too. EMBEDDED_DURABLE=true in the
+#: environment keeps it on.
+os.environ.setdefault("EMBEDDED_DURABLE", "false")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,7 +47,7 @@ def infra() -> Iterator[Infrastructure]:
         yield Infrastructure(bootstrap, dsn, Path(tempfile.gettempdir()))
         return
     with tempfile.TemporaryDirectory(prefix="sellerflow-test-") as folder, \
-            embedded_infrastructure(Path(folder)) as embedded:
+            embedded_infrastructure(Path(folder), durable=Settings().embedded_durable) as embedded:
         yield embedded
 
 

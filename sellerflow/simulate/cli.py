@@ -7,19 +7,21 @@ import json
 from pathlib import Path
 
 from sellerflow.platform import infrastructure
+from sellerflow.preflight import check_ports
 from sellerflow.simulate.runner import clients, print_outcome, run_simulation
-from sellerflow.supervisor import start_services, wait_forever
-from shared.settings import get_settings
+from sellerflow.supervisor import start_services, stopped_by_signals, wait_forever
+from shared.settings import SERVICE_NAMES, get_settings
 
 
 def simulate_command(*, sellers: int, days: int, seed: int, appeals: int, stay: bool, report: Path | None = None
                      ) -> int:
     settings = get_settings()
-    with infrastructure(settings) as infra:
+    ports = check_ports(settings, SERVICE_NAMES)
+    with stopped_by_signals(), infrastructure(settings) as infra:
         log_path = Path(infra.data_dir) / "services.log"
         print(f"starting the five services (logs: {log_path}) ...")
         with log_path.open("a") as log:
-            platform = start_services(infra.env(), log=log)
+            platform = start_services(infra.env(), log=log, ports=ports)
             try:
                 platform.wait_ready()
                 urls = {name: platform.url(name) for name in platform.processes}

@@ -1,243 +1,206 @@
 """The compiled patterns behind the seller-message rules (message_rules.py), one group per rule.
 
-Patterns work on normalised text (message_rules.normalise): NFKC, no zero-width characters,
-straight apostrophes, single spaces. All are compiled once, case-insensitive. Words that must
-appear together are matched within one sentence (``_SENTENCE``), so a refund in one sentence and
-a review request in the next are not read as "a refund for a review".
+Patterns work on folded text (`shared.text.fold`: NFKC, casefolded, no zero-width characters,
+look-alike letters folded, accents stripped) and are RE2: linear in the text, never backtracking.
+Phrases (`shared.text.phrase`) hold across spaced-out letters and leetspeak and come in English,
+German, French, Spanish, Italian, Japanese and Chinese. Words that must appear together are matched
+within one sentence (`near`), so a refund in one sentence and a review request in the next are not
+read as "a refund for a review". Links, e-mail addresses and phone numbers (M1, M2) come from
+`shared.contact`.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Final
 
-
-def _compile(*alternatives: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
-
-
-def _near(a: str, b: str, gap: str) -> str:
-    """a then b, or b then a, with at most `gap` between them."""
-    return f"(?:{a}){gap}(?:{b})|(?:{b}){gap}(?:{a})"
-
-
-# Within one sentence: no sentence end, semicolon or line break in between.
-_SENTENCE: Final = r"[^.!?;\n]{0,100}?"
-
-# --- M1 links -------------------------------------------------------------------------------------
-
-_LABEL: Final = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
-# A dot written to get past a filter: "(dot)", "[.]", " dot ", " . " (a space *before* the dot:
-# a sentence end has none).
-OBFUSCATED_DOT: Final = r"\s*[(\[{<]\s*(?:dot|\.)\s*[)\]}>]\s*|\s+dot\s+|\s+\.\s*"
-_DOT: Final = rf"(?:{OBFUSCATED_DOT}|\.)"
-# Top-level domains recognised without a scheme or "www". Short English words (it, in, to, at,
-# is, be, no, so) are left out: "...shipped it.In the meantime" is not a link.
-_TLDS: Final = (
-    r"(?:com|net|org|info|biz|shop|store|online|site|app|dev|io|co|ly|me|tv|gg|cc|ai|xyz|top|club"
-    r"|link|us|uk|ca|de|fr|es|nl|eu|au|cn|jp|ru|br|mx|ch|se|pl)"
-)
-
-# Chains are bounded ({0,8} labels) and local parts start only at the start of a run, so that a
-# hostile 4,000-character message costs linear time, not quadratic.
-_CHAIN: Final = rf"(?:{_DOT}{_LABEL}){{0,8}}"
-_LOCAL: Final = r"(?<![a-z0-9._%+-])[a-z0-9._%+-]{1,64}"
-
-LINK: Final = _compile(
-    r"\b(?:https?|ftp|hxxps?)\s*:\s*/\s*/\s*[^\s<>\"']+",  # with a scheme: the whole URL
-    rf"\bwww{_DOT}{_LABEL}{_CHAIN}(?:/[^\s<>\"']*)?",  # www.anything
-    rf"\b{_LABEL}{_CHAIN}{_DOT}{_TLDS}\b(?:/[^\s<>\"']*)?",  # shop.example.com
-)
-SCHEME: Final = re.compile(r"^[a-z]+\s*:\s*/\s*/\s*", re.IGNORECASE)
-DOT_SEPARATOR: Final = re.compile(OBFUSCATED_DOT, re.IGNORECASE)
-
-# --- M2 e-mail addresses and phone numbers -------------------------------------------------------
-
-_AT: Final = r"\s*@\s*|\s*[(\[{<]\s*at\s*[)\]}>]\s*"
-_WEBMAIL: Final = r"gmail|googlemail|yahoo|hotmail|outlook|icloud|aol|gmx|protonmail|proton|yandex"
-
-EMAIL: Final = _compile(
-    rf"{_LOCAL}(?:{_AT}){_LABEL}{_CHAIN}{_DOT}[a-z]{{2,}}\b",
-    # "john at mystore dot com": the spoken "at" only with a disguised dot, else "look at
-    # shop.example.com" would be an address (it is a link, M1).
-    rf"{_LOCAL}\s+at\s+{_LABEL}(?:(?:{OBFUSCATED_DOT}){_LABEL}){{0,8}}(?:{OBFUSCATED_DOT}){_TLDS}\b",
-    rf"{_LOCAL}(?:{_AT}|\s+at\s+)(?:{_WEBMAIL})\b",  # "john at gmail"
-)
-
-
-@dataclass(frozen=True)
-class PhonePattern:
-    """A phone-number shape and how many digits a real number of that shape has."""
-
-    pattern: re.Pattern[str]
-    min_digits: int
-    max_digits: int
-    group: int = 0  # the group holding the number
-
-
-def _phone(pattern: str, min_digits: int, max_digits: int, group: int = 0) -> PhonePattern:
-    return PhonePattern(re.compile(pattern, re.IGNORECASE), min_digits, max_digits, group)
-
-
-PHONES: Final = (
-    # International: +44 20 7946 0958, +1 (555) 123-4567, 0049 30 1234567.
-    _phone(r"(?<![\w+])(?:\+\s*|00)[1-9](?:[\s.\-/]{0,3}\(?\d+\)?){1,8}", 8, 15),
-    # North American: (555) 123-4567, 555.123.4567, 555 123 4567.
-    _phone(r"(?<!\w)(?:\(\d{3}\)\s*\d{3}[\s.\-]?|\d{3}[\s.\-]\d{3}[\s.\-])\d{4}(?!\w)", 10, 10),
-    # National with a trunk 0: 020 7946 0958, 0171-1234567, 06 12 34 56 78, 0612345678.
-    _phone(r"(?<![\w+])0[1-9]\d{0,4}(?:[\s.\-/]\d{2,8}){1,4}(?!\w)", 9, 12),
-    _phone(r"(?<![\w+])0[1-9]\d{8,9}(?!\w)", 10, 11),
-    # Any digits the message itself calls a phone number: "call me on 5551234567".
-    _phone(
-        r"\b(?:call|phone|tel|telephone|mobile|cell|whats\s*app|text|sms|fax|ring)\b"
-        r"(?:\s*(?:us|me|him|her|number|no\.?|at|on|via|:|-|#))*\s*(\+?\(?\d[\d\s().\-/]{5,}\d)",
-        7,
-        15,
-        group=1,
-    ),
-)
-
-# Order, tracking and product numbers are not phone numbers: "tracking 9400 1000 0000 0000 0000 00".
-REFERENCE_NUMBER: Final = re.compile(
-    r"\b(?:tracking|track|waybill|awb|order|invoice|receipt|reference|ref|rma|return|case|claim|sku|asin"
-    r"|isbn|upc|ean|gtin|model|part|serial|lot|batch)"
-    # The number may be written in groups ("1Z 999 AA1 01 2345 6784"): each further group has a digit.
-    r"(?:\s*(?:number|no\.?|id|code|#))?\s*(?:is\s+)?[:#]?\s*[a-z0-9][a-z0-9-]{1,}(?:\s(?=[a-z]*\d)[a-z0-9]{2,})*",
-    re.IGNORECASE,
-)
+from shared import review_words as w
+from shared.text import AnyOf, any_of, compile_phrases, compile_re2, near, phrase, phrases
 
 # --- M3 marketing, coupons, other products --------------------------------------------------------
 
-_MONEY_OFF: Final = r"[$€£]\s*\d+(?:[.,]\d+)?|\b\d+\s*(?:dollars?|euros?|pounds?|usd|eur|gbp)"
-_SALES_WORD: Final = (
-    r"\b(?:discounts?|off|save|saving|savings|deals?|coupons?|vouchers?|credit|rewards?|cheaper)\b"
+_OUR: Final = (
+    "our/my/unsere/unseren/unserem/meine/nos/notre/mes/nuestros/nuestras/nuestra/nuestro/i+nostri/le+nostre/nostri"
 )
-_NEXT_ORDER: Final = r"\b(?:next|future|upcoming|following)\s+(?:orders?|purchases?|visits?|buys?)\b"
+_PRODUCTS: Final = (
+    "products/product/items/item/range/ranges/collection/collections/catalog/catalogue/store/shop/storefront/brand"
+    "/brands/listings/selection/offers/deals/sales/lines/produkte/artikel/sortiment/shop/produits/articles"
+    "/boutique/productos/articulos/tienda/prodotti/articoli/negozio"
+)
+_NEXT_ORDER: Final = (
+    "next/future/upcoming/following order/orders/purchase/purchases/visit/buy",
+    "nachste/nachsten/kunftige bestellung/bestellungen/einkauf",
+    "prochaine/prochain commande/achat", "proximo/proxima pedido/compra", "prossimo/prossima ordine/acquisto",
+    "次回", "下次", "下回",
+)
+_SALES_WORD: Final = (
+    "discount/discounts/off/save/saving/savings/deal/deals/coupon/coupons/voucher/vouchers/credit/reward/rewards"
+    "/cheaper/rabatt/gutschein/sparen/reduction/remise/descuento/rebaja/sconto/オフ/割引/折/优惠"
+)
 
-MARKETING: Final = _compile(
-    r"\b(?:coupons?|vouchers?|promo(?:tion(?:al)?)?\s*codes?|promo|discount\s*codes?|referral\s*codes?)\b",
-    r"\b(?:use|enter|apply)\s+(?:the\s+|my\s+|our\s+|this\s+)?(?:promo\s+|discount\s+)?code\b",
-    r"\b\d{1,3}\s*(?:%|percent|per\s*cent)\s*off\b",
-    rf"(?:{_MONEY_OFF})\s+off\b",
-    _near(_SALES_WORD, _NEXT_ORDER, _SENTENCE),
-    r"\b(?:check\s+out|browse|visit|see|view|explore|discover|shop|(?:have|take)\s+a\s+look\s+at|look\s+at)"
-    r"\s+(?:all\s+|more\s+of\s+)?(?:our|my)\s+(?:(?:other|new|latest|full|whole|entire|similar|related)\s+)*"
-    r"(?:products?|items?|ranges?|collections?|catalog(?:ue)?s?|stores?|shops?|storefronts?|brands?"
-    r"|listings?|selection|offers?|deals?|sales?|lines?)\b",
-    r"\b(?:our|my)\s+other\s+(?:products?|items?|listings?|brands?|offers?|ranges?|collections?)\b",
-    r"\byou\s+(?:might|may|will|would)\s+also\s+(?:like|love|enjoy)\b|\balso\s+recommend\b",
-    r"\b(?:new\s+arrivals?|new\s+collections?|new\s+products|latest\s+products|similar\s+products)\b",
-    r"\b(?:special|exclusive|limited[\s-]+time)\s+(?:offers?|deals?|discounts?|prices?)\b",
-    r"\b(?:flash|clearance|summer|winter|holiday|big)\s+sale\b|\bon\s+sale\b|\bbuy\s+one,?\s+get\s+one\b|\bbogo\b",
-    r"\b(?:subscribe|sign\s+up)\s+(?:to|for)\s+(?:our|my)\b|\bnewsletter\b|\bmailing\s+list\b",
-    r"\b(?:follow|like)\s+us\s+on\b|\b(?:our|my)\s+(?:instagram|facebook|tiktok|twitter|youtube|pinterest)\b",
-    r"\b(?:buy|order|shop|purchase)\s+more\s+(?:from|at)\s+(?:our|my|us)\b",
-    r"\bmore\s+(?:\w+\s+)?(?:products|items|deals|offers)\s+(?:from|at|in)\s+(?:our|my)\b",
-    # Another marketplace or shop system: taking the buyer elsewhere.
-    r"\b(?:etsy|ebay|shopify|walmart|aliexpress|temu)\b",
+MARKETING: Final = AnyOf(
+    compile_re2(any_of(
+        phrases(
+            "coupon/coupons/voucher/vouchers/promo/promotion/promotional/discount/referral code/codes",
+            "coupon/coupons/voucher/vouchers/promo",
+            "use/enter/apply the/my/our/this/promo/discount code",
+            "use/enter/apply code",
+            "use/enter/apply ~[a-z]*\\d[a-z0-9]* at/in/during checkout",
+            f"more _2 in/at {_OUR} {_PRODUCTS}",
+            "~\\d{1,3}\\s*(?:%|percent|per\\s*cent|prozent|pour\\s*cent|por\\s*ciento|per\\s*cento)\\s*" + "off",
+            "~[$€£¥]\\s*\\d+(?:[.,]\\d+)?|\\d+\\s*(?:dollars?|euros?|pounds?|usd|eur|gbp) off",
+            f"check+out/browse/visit/see/view/explore/discover/shop/look+at/have+a+look+at {_OUR} _2 {_PRODUCTS}",
+            f"{_OUR} other {_PRODUCTS}",
+            "you might/may/will/would also like/love/enjoy", "also recommend",
+            "new arrival/arrivals/collection/collections/products", "latest/similar products",
+            "special/exclusive/limited+time offer/offers/deal/deals/discount/discounts/price/prices",
+            "flash/clearance/summer/winter/holiday/big sale", "on sale", "buy one get one", "bogo",
+            f"subscribe/sign+up to/for {_OUR}", "newsletter", "mailing list",
+            "follow/like us on", f"{_OUR} instagram/insta/facebook/tiktok/twitter/youtube/pinterest",
+            "buy/order/shop/purchase more from/at our/my/us",
+            "more _1 products/items/deals/offers from/at/in our/my",
+            "etsy/ebay/shopify/walmart/aliexpress/temu",
+            # de, fr, es, it
+            "gutscheincode/rabattcode/gutschein", f"schauen sie sich {_OUR} _1 {_PRODUCTS}",
+            f"entdecken sie {_OUR} _1 {_PRODUCTS}", "code promo", "bon de reduction",
+            f"decouvrez {_OUR} _1 {_PRODUCTS}",
+            "codigo promocional/de descuento", "cupon/cupones", f"descubre/visita {_OUR} _1 {_PRODUCTS}",
+            "codice sconto/promozionale", "buono sconto", f"scopri/visita i+nostri/le+nostre _1 {_PRODUCTS}",
+            # ja, zh
+            "クーポン", "割引コード", "プロモーションコード", "他の商品", "ほかの商品", "セール",
+            "优惠码", "优惠券", "折扣码", "其他产品", "其他商品", "关注我们",
+        ),
+        r"\d+\s*折",  # "9折": 10% off
+    )),
+    compile_re2(near(phrases(*_NEXT_ORDER), phrase(_SALES_WORD))),
 )
 
 # --- M4-M8 reviews and feedback -------------------------------------------------------------------
 
-# A review as a thing; "we will review your return" and "we'll review it" are the seller's verb, not a review.
-_REVIEW: Final = (
-    r"(?<!\bwill\s)(?<!'ll\s)(?<!\bshall\s)(?<!\bwe\s)(?<!\bi\s)"
-    r"\b(?:reviews?|feedback|ratings?|stars?|rate\s+us)\b"
-    r"(?!\s+(?:your|the)\s+(?:returns?|requests?|case|claim|photos?|pictures?|images?|order|issue|message"
-    r"|details?|information)\b)"
+# Every review pattern below needs one of these: without them M4-M8 are skipped (it is cheaper).
+MENTIONS_REVIEW: Final = compile_phrases(
+    w.REVIEW, w.STARS, "rate/rating/rated/review*/feedback*/bewert*/recension*/calific*/valora*/valut*/avis",
+    "think/thought/words",
+    "評価", "レビュー", "星", "评", "星",
 )
-_INCENTIVE: Final = (
-    r"\brefund(?:s|ed|ing)?\b|\breimburs\w*|\bmoney\s+back\b|\bcash(?:\s*back)?\b|\bgift(?:\s*cards?|s)?\b"
-    r"|\bdiscount(?:s|ed)?\b|\bcoupons?\b|\bvouchers?\b|(?<![\w-])(?<!feel\s)free\b(?!\s+to\b|-)"
-    r"|\brewards?\b|\bcompensat\w*|\bbonus\b|\brebates?\b|\bcredits?\b|\bpay(?:ing)?\s+(?:you|back)\b"
-    r"|\bpaypal\b|[$€£]\s*\d+|\b\d+\s*(?:dollars?|euros?|pounds?|usd|eur|gbp)\b"
-    r"|\b\d+\s*(?:%|percent)\s*(?:off|discount|back|refund|cash)\b"
+# Review words that are no review ("we will review your return").
+NOT_A_REVIEW: Final = compile_phrases(*w.NOT_A_REVIEW)
+# A review as a thing, with stars and "rate us".
+_REVIEW: Final = phrase(f"{w.REVIEW}/{w.STARS}") + "|" + phrase("rate/rating us/me/uns/nous/nos/ci")
+_REQUEST: Final = phrases(*w.REQUEST, "rate")
+_INCENTIVE: Final = any_of(
+    phrase(w.INCENTIVE),
+    # "free" but not "feel free to", "free-standing" or "sugar-free".
+    phrase("free/gratis/kostenlos/gratuit/gratuito/無料/免费"),
+    r"[$€£¥]\s*\d+|\d+\s*(?:dollars?|euros?|pounds?|usd|eur|gbp|€|円|元|块)",
+    r"\d+\s*(?:%|percent)\s*(?:off|discount|back|refund|cash)",
 )
-# Asking for something; "we'd appreciate" asks, "we appreciate your review" thanks.
-_REQUEST: Final = (
-    r"\b(?:please|pls|kindly|leave|give|write|post|submit|rate|consider|hope|hoping|ask|asking|request"
-    r"|encourage|if\s+you|could\s+you|can\s+you|would\s+you|don'?t\s+forget|remember\s+to"
-    r"|(?:would|we'?d|i'?d)\s+(?:really\s+)?(?:love|like|appreciate)|appreciate\s+it\s+if"
-    r"|take\s+a\s+(?:moment|minute|second))\b"
+_POSITIVE_REVIEW: Final = any_of(
+    phrase(f"{w.POSITIVE} {w.REVIEW}/{w.STARS}"),
+    phrase(f"{w.FIVE} {w.STARS}"),
+    phrase(f"{w.REVIEW} {w.POSITIVE}"),  # "un avis positif", "una recensione positiva"
+    phrase(f"{w.STARS} {w.FIVE}"),  # "星5つ"
+    r"star\s+star\s+star",  # five star symbols
+    r"(?:^|[^0-9])[5五]\s*\*",  # "a 5* review"
+    phrase("full/top marks"),
+    "高評価|好评|五星|5星",
 )
-_POSITIVE_REVIEW: Final = (
-    r"\b(?:positive|good|great|glowing|excellent|favou?rable|nice|top|perfect|awesome|amazing|stellar"
-    r"|high|highest|best|outstanding|happy)\s+(?:reviews?|feedback|ratings?|stars?)\b"
-    r"|\b(?:5|five|full)[\s-]*stars?\b"
+_HAPPY_GATE: Final = any_of(
+    phrase(f"if/only+if/wenn/falls/si/se you+are/you+re/you+were/you+feel/you/sie/vous/estas/esta/sei _1 {w.HAPPY}"),
+    phrase("if everything/all is/was/went fine/ok/okay/good/great/well/perfect"),
+    phrase(f"{w.HAPPY} customers/customer/buyers/buyer/shoppers/kunden/clients/clientes/clienti"),
+    "ご満足|満足いただけ|满意",
 )
-_HAPPY_GATE: Final = (
-    r"\b(?:only\s+)?if\s+(?:you\s+are|you're|you\s+were|you\s+feel|you\s+felt|you\s+have\s+been|you)\s+"
-    r"(?:(?:really|very|fully|completely|totally|truly)\s+)?"
-    r"(?:happy|satisfied|pleased|delighted|content|love|loved|like|liked|enjoy|enjoyed)\b"
-    r"|\bif\s+(?:everything|all)\s+(?:is|was|went)\s+(?:fine|ok|okay|good|great|well|perfect)\b"
-    r"|\b(?:happy|satisfied|pleased|delighted)\s+(?:customers?|buyers?|shoppers?)\b"
+_CONTACT: Final = any_of(
+    phrase(f"{w.CONTACT} us/me/uns/nous/nos/ci/noi"),
+    phrase("kontaktieren sie uns/mich"),
+    phrase("contactez/contacter nous/moi"),
+    phrase("contactenos/contactanos/contattaci"),
+    phrase("get in touch"), phrase("reach out"),
+    "ご連絡|連絡して|連絡を|联系我们|联系我|先联系",
 )
-_CONTACT: Final = (
-    r"\b(?:contact|message|e-?mail|write\s+to|talk\s+to|speak\s+(?:to|with)|reach\s+out\s+to|reach"
-    r"|get\s+in\s+touch\s+with|let|tell|inform|notify)\s+(?:us|me)\b|\bget\s+in\s+touch\b|\breach\s+out\b"
-)
-_BEFORE_REVIEW: Final = (
-    r"\b(?:before|prior\s+to|instead\s+of|rather\s+than)\s+(?:you\s+)?(?:\w+\s+){0,2}?"
-    r"(?:leav|writ|post|giv|submit|rat|add)\w*\s+(?:[\w-]+\s+){0,3}?(?:reviews?|feedback|ratings?|stars?)\b"
+_LEAVING: Final = f"{w.LEAVE}/leav*/writ*/post*/giv*/submit*/rat*/add*"
+_BEFORE_REVIEW: Final = any_of(
+    phrase(f"{w.BEFORE} you/sie/vous/de/di/usted _3 {_LEAVING} _3 {w.REVIEW}/{w.STARS}"),
+    phrase(f"{w.BEFORE} _1 {_LEAVING}/review*/rating"),
+    phrase(f"{w.BEFORE} _3 {w.REVIEW}"),
+    r"(?:レビュー|評価)[^.!?\n]{0,8}前|评价前|评论前|好评前",
 )
 # "Please don't leave negative feedback": a review only if it is a good one.
-_NO_BAD_REVIEW: Final = (
-    r"\b(?:don'?t|do\s+not|never|avoid)\s+(?:\w+\s+){0,2}?(?:leav|writ|post|giv)\w*\s+(?:\w+\s+){0,2}?"
-    r"(?:negative|bad|poor|low|neutral|critical|1[\s-]stars?|one[\s-]stars?)\s+(?:reviews?|feedback|ratings?)\b"
-)
-_FILLER: Final = (
-    r"(?:(?:your|the|this|that|these|those|its|negative|neutral|bad|poor|low|critical|unfavou?rable|recent"
-    r"|last|previous|earlier|current|existing|product|seller|\d[\s-]?stars?|(?:one|two|three)[\s-]stars?)"
-    r"[\s-]+){0,3}"
-)
-_CHANGE: Final = (
-    r"chang|updat|revis|remov|delet|edit|amend|withdr[ae]w|retract|modif|reconsider|rais|upgrad|adjust"
-    r"|increas|improv|tak\w*\s+down|eras|revisit"
-)
+_NO_BAD_REVIEW: Final = phrase(
+    f"don+t/dont/do+not/never/avoid/bitte+keine/ne+pas/no/non _2 {_LEAVING} _2 {w.NEGATIVE} {w.REVIEW}"
+) + "|" + phrase(f"don+t/dont/do+not/never/avoid {w.LEAVE}/leav*/writ*/post*/giv* _2 {w.NEGATIVE}")
 _CHANGED: Final = (
-    r"removed|changed|updated|deleted|revised|edited|amended|withdrawn|retracted|modified|taken\s+down"
-    r"|raised|upgraded"
+    "removed/changed/updated/deleted/revised/edited/amended/withdrawn/retracted/modified/taken+down/raised/upgraded"
+    "/geandert/geloscht/entfernt/modifie/supprime/cambiada/eliminada/modificata/rimossa"
 )
 
-# Every review pattern below needs one of these words: without them M4-M8 are skipped (it is cheaper).
-MENTIONS_REVIEW: Final = re.compile(r"review|feedback|rating|star|rate", re.IGNORECASE)
-
-REVIEW_INCENTIVE: Final = _compile(_near(_INCENTIVE, _REVIEW, _SENTENCE))
-POSITIVE_REVIEW_REQUEST: Final = _compile(
-    _near(_REQUEST, _POSITIVE_REVIEW, _SENTENCE),
+# "Feel free to leave a review" offers nothing: blanked before M4 looks.
+NOT_AN_INCENTIVE: Final = compile_phrases("feel free", "free to", "sugar/hands/bpa/gluten/lactose/duty free")
+REVIEW_INCENTIVE: Final = compile_re2(near(_INCENTIVE, _REVIEW))
+POSITIVE_REVIEW_REQUEST: Final = AnyOf(
+    compile_re2(near(_REQUEST, _POSITIVE_REVIEW)),
     # The gate may end one sentence and the request start the next: "If you are happy. Review us".
-    rf"(?:{_HAPPY_GATE})[^\n]{{0,120}}?(?:{_REVIEW})",
-    rf"(?:{_REVIEW}){_SENTENCE}(?:{_HAPPY_GATE})",
-    _NO_BAD_REVIEW,
+    compile_re2(near(_HAPPY_GATE, _REVIEW, stops="\n", ordered=True)),
+    compile_re2(near(_REVIEW, _HAPPY_GATE, ordered=True)),
+    compile_re2(any_of(
+        _NO_BAD_REVIEW,
+        phrase(f"{w.LEAVE} us/me {w.FIVE}") + r"[^.!?;\n]{0,3}" + phrase(w.STARS),
+        phrase(f"{w.LEAVE} us/me/uns/nous/nos/ci") + r"\s*(?:star\s*){3,}",
+    )),
 )
-CONTACT_BEFORE_REVIEW: Final = _compile(
-    _near(_CONTACT, _BEFORE_REVIEW, _SENTENCE),
-    _near(rf"(?:{_CONTACT})\s+first\b", _REVIEW, _SENTENCE),
-    _near(_CONTACT, _NO_BAD_REVIEW, r"[^.!?\n]{0,100}?"),  # across a semicolon: "don't ...; contact us"
+CONTACT_BEFORE_REVIEW: Final = AnyOf(
+    compile_re2(near(_CONTACT, _BEFORE_REVIEW)),
+    compile_re2(near(any_of(_CONTACT, phrase("write to us")),
+                     phrase(f"first/zuerst/d+abord/primero/prima not/nicht/pas/no/non _2 {w.REVIEW}"))),
+    compile_re2(near(any_of(_CONTACT, phrase("write to us")) + r"[^.!?;\n]{0,10}"
+                     + phrase("first/zuerst/d+abord/primero/prima/先"), _REVIEW)),
+    compile_re2(near(_CONTACT, _NO_BAD_REVIEW, stops=".!?\n")),  # across a semicolon: "don't ...; contact us"
+    compile_re2(near(_CONTACT, phrase("don+t/dont/do+not/not/nicht review/rate/bewerten yet/noch"))),
+    compile_re2(near(_CONTACT, phrase(
+        f"instead+of/rather+than/statt/au+lieu+de/en+vez+de/invece+di {w.LEAVE}/leav*/writ*/post*/giv* _3 {w.REVIEW}"
+    ))),
 )
-CHANGE_REVIEW: Final = _compile(
-    rf"\b(?:{_CHANGE})\w*\s+{_FILLER}(?:reviews?|feedback|ratings?)\b",
-    rf"\b(?:have|get|having|getting)\s+(?:[\w-]+\s+){{0,3}}?(?:reviews?|feedback|ratings?)\s+(?:{_CHANGED})\b",
-    rf"\b(?:reviews?|feedback|ratings?)\s+(?:(?:could|can|would|will|might|may|should|to)\s+)?"
-    rf"(?:be|been|get|gets|got)\s+(?:\w+\s+)?(?:{_CHANGED})\b",
-    r"\b(?:change|update|raise|increase|bump|upgrade)\s+(?:it|them|that)\s+to\s+(?:\d|four|five)[\s-]*stars?\b",
+CHANGE_REVIEW: Final = compile_re2(
+    any_of(
+        phrase(f"{w.CHANGE} _3 {w.REVIEW}"),
+        phrase(f"{w.REVIEW} {w.CHANGE}"),
+        phrase(f"have/get/having/getting _3 {w.REVIEW} {_CHANGED}"),
+        phrase(f"{w.REVIEW} could/can/would/will/might/may/should/to be/been/get/gets/got _1 {_CHANGED}"),
+        phrase(f"{w.REVIEW} be/been/get/gets/got _1 {_CHANGED}"),
+        phrase(f"{w.CHANGE} _3 1/2/3/one/two/three star/stars/sterne/etoile/etoiles/estrella/estrellas/stella/stelle"),
+        phrase("change/update/raise/increase/bump/upgrade it/them/that/ur/your/the _1 to")
+        + r"\s*(?:\d|four|five)[\s-]*stars?",
+        r"(?:レビュー|評価|评价|评论|差评|好评)[^.!?\n]{0,6}(?:削除|変更|修正|取り消|删除|修改|撤)",
+        r"(?:削除|変更|修正|删除|修改|撤)[^.!?\n]{0,6}(?:レビュー|評価|评价|评论|差评)",
+    )
 )
-REVIEW_REQUEST: Final = _compile(
-    r"\b(?:leave|write|post|give|submit|share|add|drop|provide|consider\s+leaving)\s+(?:us\s+|me\s+)?"
-    r"(?:(?:a|an|your|some|the|quick|short|brief|honest|positive|good|great|product|seller|\d|five)[\s-]+){0,3}"
-    r"(?:reviews?|feedback|ratings?|stars?)\b",
-    r"\b(?:rate|review)\s+(?:us|me|your\s+(?:purchase|order|experience|item|product)"
-    r"|(?:the|this|our)\s+(?:product|item|seller|purchase|service|store|shop))\b",
-    r"\b(?:would|we'?d|i'?d)\s+(?:really\s+|truly\s+)?(?:love|like|appreciate|value|welcome|be\s+grateful\s+for)"
-    r"\s+(?:[\w']+\s+){0,6}?(?:reviews?|feedback|ratings?)\b",
-    r"\bplease\s+(?:\w+\s+){0,2}?(?:review|rate)\b(?!\s+(?:the|our|your|this|these|those|attached|my)\b)",
-    r"\b(?:your|an?)\s+(?:honest\s+)?(?:reviews?|feedback|ratings?)\s+(?:would|will|helps?|means|matters)\b",
-    r"\bhow\s+many\s+stars\b",
+REVIEW_REQUEST: Final = AnyOf(
+    compile_re2(any_of(
+        phrase(f"{w.LEAVE}/leave/consider+leaving us/me _3 {w.REVIEW}/{w.STARS}"),
+        phrase(f"{w.LEAVE}/leave _3 {w.REVIEW}/{w.STARS}"),
+        phrase("rate/review us/me/your+purchase/your+order/your+experience/your+item/your+product"),
+        phrase("rate/review the/this/our product/item/seller/purchase/service/store/shop/order"),
+        phrase(f"would/we+d/i+d _1 love/like/appreciate/value/welcome _6 {w.REVIEW}"),
+        phrase("please _2 review/rate"),
+        phrase(f"your/an/a _1 {w.REVIEW} would/will/helps/help/means/matters/mean"),
+        phrase(f"a/your quick/short/brief/honest {w.REVIEW}"),
+        phrase("how many stars"),
+        phrase(f"tell others/us in/with a {w.REVIEW}"),
+        phrase("sharing your thoughts/experience/opinion"),
+        phrase("tell/let us _1 what you think/thought of/about the/your/this/our product/item/purchase/order/it"),
+        phrase("a few words about/on the/your/this/our product/item/purchase/order"),
+        phrase("how would/do you rate"),
+    )),
+    compile_re2(near(_REQUEST, _REVIEW)),
+    compile_re2(near(phrases("wurden uns/mich", "freuen uns", "serions ravis", "ravis de", "nos encantaria",
+                             "ci farebbe piacere", "嬉しい", "欢迎", "期待"), _REVIEW)),
 )
 
 # "Thank you for leaving feedback" thanks for a review, it does not ask for one (M8).
-THANKS: Final = re.compile(
-    r"\b(?:thanks?|thank\s+you|grateful|appreciate\s+you)(?:\s+(?:so|very)\s+much)?\s+for\b[^.!?;\n]*",
-    re.IGNORECASE,
+THANKS: Final = compile_re2(
+    any_of(
+        phrase("thanks/thank+you/grateful/appreciate+you/danke/vielen+dank/merci/gracias/grazie for/fur/pour/por/per")
+        + r"[^.!?;\n]*",
+        r"(?:ありがとう|感谢|谢谢)[^.!?;\n]*|[^.!?;\n]*(?:ありがとう|感谢|谢谢)",
+    )
 )

@@ -1,13 +1,14 @@
 """Seller-message rules M1-M8 (domain.md section 5): which rules a message breaks. Pure, no I/O.
 
+The message is folded first (`shared.text.fold`: zero-width characters, look-alike letters and
+full-width forms undone) and every pattern is RE2, so a check is linear in the message.
+
 A message that breaks any rule is blocked; the seller is told which rules, and each broken rule
 is a policy violation of the category and severity in `RULES`.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,7 +16,9 @@ from types import MappingProxyType
 from typing import Final
 
 from services.aftersales import message_patterns as p
+from shared.contact import find_contact_details, foreign_links
 from shared.events.common import PolicyCategory, Severity
+from shared.text import blank, fold
 
 
 class SellerMessageRule(StrEnum):
@@ -74,20 +77,6 @@ class MessagePolicy:
 
 DEFAULT_MESSAGE_POLICY: Final = MessagePolicy()
 
-_INVISIBLE: Final = re.compile("[\u00ad\u200b-\u200f\u2060\ufeff]")
-_SPACES: Final = re.compile(r"[^\S\n]+")
-_SYMBOLS: Final = str.maketrans({
-    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
-    "\u2605": " star ", "\u2606": " star ", "\u2b50": " star ",  # "5\u2605" is "5 stars"
-})
-
-
-def normalise(text: str) -> str:
-    """Undo the cheap disguises: full-width letters, zero-width characters, curly quotes, star symbols, odd spaces."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _INVISIBLE.sub("", text).translate(_SYMBOLS)
-    return _SPACES.sub(" ", text)
-
 
 def check_seller_message(
     text: str, *, review_requests_so_far: int, policy: MessagePolicy = DEFAULT_MESSAGE_POLICY
@@ -96,25 +85,24 @@ def check_seller_message(
 
     `review_requests_so_far` is how many review requests the order already received (M8).
     """
-    text = normalise(text)
-    # An address contains a domain: blank it out so that it is M2 only, not M1 as well.
-    without_emails = p.EMAIL.sub(" ", text)
+    contact = find_contact_details(fold(text, casefold=False))
+    folded = fold(text)
     broken: list[SellerMessageRule] = []
-    if _has_foreign_link(without_emails, policy.allowed_link_domains):
+    if foreign_links(contact, policy.allowed_link_domains):
         broken.append(SellerMessageRule.LINK)
-    if without_emails != text or _has_phone_number(without_emails):
+    if contact.emails or contact.phones:
         broken.append(SellerMessageRule.CONTACT_DETAILS)
-    if p.MARKETING.search(text):
+    if p.MARKETING.search(folded):
         broken.append(SellerMessageRule.MARKETING)
-    if p.MENTIONS_REVIEW.search(text):
-        broken.extend(_review_rules(text, review_requests_so_far, policy))
+    if p.MENTIONS_REVIEW.search(folded):
+        broken.extend(_review_rules(blank(p.NOT_A_REVIEW, folded), review_requests_so_far, policy))
     return broken
 
 
 def _review_rules(text: str, review_requests_so_far: int, policy: MessagePolicy) -> list[SellerMessageRule]:
     """M4-M8, for a message that mentions reviews at all."""
     broken: list[SellerMessageRule] = []
-    if p.REVIEW_INCENTIVE.search(text):
+    if p.REVIEW_INCENTIVE.search(blank(p.NOT_AN_INCENTIVE, text)):
         broken.append(SellerMessageRule.REVIEW_INCENTIVE)
     if p.POSITIVE_REVIEW_REQUEST.search(text):
         broken.append(SellerMessageRule.POSITIVE_REVIEW_REQUEST)
@@ -128,8 +116,10 @@ def _review_rules(text: str, review_requests_so_far: int, policy: MessagePolicy)
 
 
 def is_review_request(text: str) -> bool:
-    """Whether the message asks the buyer for a review or feedback (what M8 counts per order)."""
-    return _asks_for_review(normalise(text))
+    """Whether the message asks the buyer for a review or feedback (what M8 counts per order): a plain
+    request, or one that M4, M5 or M6 forbids, in any of the languages the rules know."""
+    folded = fold(text)
+    return bool(p.MENTIONS_REVIEW.search(folded)) and _asks_for_review(blank(p.NOT_A_REVIEW, folded))
 
 
 def violations(broken: list[SellerMessageRule]) -> list[RuleSpec]:
@@ -138,37 +128,8 @@ def violations(broken: list[SellerMessageRule]) -> list[RuleSpec]:
 
 
 def _asks_for_review(text: str) -> bool:
-    if not p.MENTIONS_REVIEW.search(text):
-        return False
-    text = p.THANKS.sub(" ", text)
+    text = blank(p.THANKS, text)
     return any(
-        pattern.search(text) for pattern in (p.REVIEW_REQUEST, p.REVIEW_INCENTIVE, p.POSITIVE_REVIEW_REQUEST)
+        pattern.search(text)
+        for pattern in (p.REVIEW_REQUEST, p.REVIEW_INCENTIVE, p.POSITIVE_REVIEW_REQUEST, p.CONTACT_BEFORE_REVIEW)
     )
-
-
-def _has_foreign_link(text: str, allowed_domains: tuple[str, ...]) -> bool:
-    allowed = tuple(domain.lower().strip(".") for domain in allowed_domains)
-    for match in p.LINK.finditer(text):
-        host = _host_of(match.group(0))
-        if not any(host == domain or host.endswith("." + domain) for domain in allowed):
-            return True
-    return False
-
-
-def _host_of(link: str) -> str:
-    """The host name a link points to, with disguised dots undone: "www . shop . com" -> www.shop.com."""
-    rest = p.SCHEME.sub("", link)
-    authority = re.split(r"[/?#\\]", rest, maxsplit=1)[0]
-    authority = authority.rsplit("@", 1)[-1]  # "https://sellerflow.example@evil.com" goes to evil.com
-    host = p.DOT_SEPARATOR.sub(".", authority).split(":", 1)[0]
-    return re.sub(r"\s+", "", host).lower().strip(".,;!?)('\"")
-
-
-def _has_phone_number(text: str) -> bool:
-    text = p.REFERENCE_NUMBER.sub(" ", text)
-    for shape in p.PHONES:
-        for match in shape.pattern.finditer(text):
-            digits = sum(character.isdigit() for character in match.group(shape.group))
-            if shape.min_digits <= digits <= shape.max_digits:
-                return True
-    return False

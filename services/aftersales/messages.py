@@ -17,12 +17,18 @@ import asyncpg
 from services.aftersales import read_model, repository, wire
 from services.aftersales.domain import AftersalesPolicy, BuyerMessage
 from services.aftersales.lifecycle import Refused, require_not_before
-from services.aftersales.message_rules import MessagePolicy, check_seller_message, is_review_request
+from services.aftersales.message_rules import (
+    MessagePolicy,
+    SellerMessageRule,
+    check_seller_message,
+    is_review_request,
+)
 from services.aftersales.read_model import KnownOrder
 from services.aftersales.repository import NotFound, SellerMessage
 from shared.events import Event
 from shared.events.aftersales import MessageBlocked, MessageReceived, MessageReplied
 from shared.events.ingress import BuyerMessageSent
+from shared.offload import run_check
 
 log = logging.getLogger(__name__)
 
@@ -123,11 +129,12 @@ async def _screen(
     if order_id is not None:
         await read_model.known_order(conn, seller_id, order_id, lock=True)  # one seller message per order at a time
         so_far = await repository.review_requests_sent(conn, seller_id, order_id)
-    broken = check_seller_message(text, review_requests_so_far=so_far, policy=policy)
+    broken, review_request = await run_check(_check, len(text), text, so_far, policy)
     rules = [rule.value for rule in broken]
+    # The flag is what M8 counts later (the body is erased with the order's personal data).
     await repository.insert_seller_message(conn, seller_id, SellerMessage(
         message_id, order_id, in_reply_to, text, at, delivered=not broken, rules=rules,
-        review_request=is_review_request(text),
+        review_request=review_request,
     ))
     if broken:
         blocked = MessageBlocked(message_id=message_id, in_reply_to=in_reply_to, order_id=order_id, rules=rules)
@@ -135,6 +142,11 @@ async def _screen(
         await wire.stage_violations(conn, seller_id, message_id, wire.violations(message_id, broken, at), at)
         log.info("seller message blocked", extra={"message_id": message_id, "rules": rules})
     return rules
+
+
+def _check(text: str, so_far: int, policy: MessagePolicy) -> tuple[list[SellerMessageRule], bool]:
+    """The rules the message breaks, and whether it asks for a review (pure CPU: see `run_check`)."""
+    return check_seller_message(text, review_requests_so_far=so_far, policy=policy), is_review_request(text)
 
 
 async def _sent_before(conn: asyncpg.Connection, seller_id: str, message_id: str, *, order_id: str | None = None,

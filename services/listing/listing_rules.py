@@ -1,12 +1,13 @@
 """Listing content rules L1-L9 (domain.md section 2): pure checks, every broken rule named.
 
 The phrase tables live in `listing_patterns` (the one place to extend a rule); this module applies
-them and checks titles, duplicates and field values.
+them and checks titles, duplicates and field values. Texts are folded first (`shared.text.fold`:
+no zero-width or look-alike tricks) and every text check is RE2, linear in the text.
 """
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,7 +16,9 @@ from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from services.listing import listing_patterns as patterns
+from shared.contact import find_contact_details
 from shared.events.common import Condition, FulfillmentChannel, PolicyCategory, Severity
+from shared.text import AnyOf, Pattern, blank, fold, found, in_original, matches
 
 
 class Rule(StrEnum):
@@ -108,20 +111,26 @@ ExistingListings = Collection[tuple[str, Condition]] | Callable[[str, Condition]
 
 DEFAULT_CONFIG = ListingRulesConfig()
 
+#: Small capital letters ("ᴡɪᴛʜ") look like capitals in a title.
+_SMALL_CAPITALS = frozenset(
+    chr(code) for code in range(0x1D00, 0x1D2C) if "SMALL CAPITAL" in unicodedata.name(chr(code), "")
+) | frozenset("ʙɢʜɪʟɴʀʏ")
 
-#: Phrase rules over text: (rule, patterns, what a match is, title only?).
-_PHRASE_RULES: tuple[tuple[Rule, list[re.Pattern[str]], str, bool], ...] = (
+
+#: Phrase rules over folded text: (rule, pattern, what a match is, title only?). L4 is `shared.contact`.
+_PHRASE_RULES: tuple[tuple[Rule, Pattern | AnyOf, str, bool], ...] = (
     (Rule.L2, patterns.PROMOTIONAL, "promotional claim", True),
     (Rule.L3, patterns.SALES_RANK, "sales-rank claim", False),
-    (Rule.L4, patterns.CONTACT, "contact details or link", False),
     (Rule.L5, patterns.OFFERS, "price, stock or shipping offer", False),
     (Rule.L7, patterns.REVIEWS, "review or testimonial", False),
 )
+#: What looks like a rule's phrase and is not ("Sale Street", "please review the size chart").
+_NOT_MATCHES: Mapping[Rule, Pattern] = MappingProxyType({Rule.L2: patterns.NOT_A_SALE, Rule.L7: patterns.NOT_A_REVIEW})
 
 
 def gtin_problem(code: str) -> str | None:
     """None for a valid GTIN-8/12/13/14, else why not (GS1 mod-10 check digit, weights 3 and 1)."""
-    if not re.fullmatch(r"\d{8}|\d{12,14}", code):
+    if not (code.isascii() and code.isdigit() and len(code) in (8, 12, 13, 14)):
         return "must be 8, 12, 13 or 14 digits"
     if not code.strip("0"):
         return "must not be all zeros"
@@ -143,43 +152,46 @@ def _texts(draft: ListingDraft) -> Iterator[tuple[str, str]]:
         yield f"bullet_points[{index}]", bullet
 
 
-def _found(table: list[re.Pattern[str]], text: str) -> list[str]:
-    """What the table's patterns match, in text order; a match inside another one (a URL's host) is left out."""
-    matches = sorted(
-        (match.span() for pattern in table for match in pattern.finditer(text)),
-        key=lambda span: (span[0], -span[1]),
-    )
-    found: list[tuple[int, int]] = []
-    for start, end in matches:
-        if not found or end > found[-1][1]:
-            found.append((start, end))
-    return list(dict.fromkeys(text[start:end].strip() for start, end in found))
-
-
 def _check_title(title: str, config: ListingRulesConfig) -> list[RuleBreach]:
     length = len(title.strip())
-    if not 1 <= length <= config.title_max_length:
-        message = f"the title must have 1-{config.title_max_length} characters, it has {length}"
+    visible = len(fold(title).strip())  # zero-width characters and blank letters show nothing
+    if visible < 1 or length > config.title_max_length:
+        message = f"the title must have 1-{config.title_max_length} characters, it has {min(visible, length)}"
         return [RuleBreach(Rule.L1, "title", message)]
-    capitals = sum(char.isupper() for char in title)
-    if title.isupper() and capitals >= config.all_caps_min_letters:
+    if _shouts(title, config):
         return [RuleBreach(Rule.L1, "title", "the title must not be all capitals")]
     return []
 
 
+def _shouts(title: str, config: ListingRulesConfig) -> bool:
+    """All letters capitals (full-width and small capitals too), and enough of them to be more than an acronym."""
+    letters = [char for char in unicodedata.normalize("NFKC", title) if char.isalpha()]
+    capitals = sum(char.isupper() or char in _SMALL_CAPITALS for char in letters)
+    return bool(letters) and capitals == len(letters) and capitals >= config.all_caps_min_letters
+
+
 def _check_text(draft: ListingDraft) -> list[RuleBreach]:
     breaches = []
-    for rule, table, what, title_only in _PHRASE_RULES:
-        for name, text in _texts(draft):
+    for name, text in _texts(draft):
+        folded = fold(text)
+        for rule, pattern, what, title_only in _PHRASE_RULES:
             if title_only and name != "title":
                 continue
-            if found := _found(table, text):
-                breaches.append(RuleBreach(rule, name, f"{what}: {', '.join(map(repr, found))}"))
-    for name, text in _texts(draft):
-        tags = [tag.group() for tag in patterns.TAG.finditer(text) if not patterns.ALLOWED_TAG.fullmatch(tag.group())]
-        if tags:
+            searched = blank(_NOT_MATCHES[rule], folded) if rule in _NOT_MATCHES else folded
+            if phrases := found(pattern, searched):
+                shown = ", ".join(map(repr, in_original(text, folded, phrases)))
+                breaches.append(RuleBreach(rule, name, f"{what}: {shown}"))
+        if contact := find_contact_details(fold(text, casefold=False)):
+            breaches.append(RuleBreach(Rule.L4, name, f"contact details or link: {', '.join(map(repr, contact.all))}"))
+        if tags := _tags(folded):
             breaches.append(RuleBreach(Rule.L6, name, f"HTML other than <br>: {', '.join(tags)}"))
     return breaches
+
+
+def _tags(folded: str) -> list[str]:
+    for entity, char in patterns.ENTITIES.items():  # "&lt;b&gt;" is a tag to a page that decodes twice
+        folded = folded.replace(entity, char)
+    return list(dict.fromkeys(matches(patterns.TAG, blank(patterns.ALLOWED_TAG, folded))))
 
 
 def _is_duplicate(draft: ListingDraft, existing: ExistingListings) -> bool:
@@ -218,7 +230,7 @@ def _is_https_url(url: str) -> bool:
         parts = urlsplit(url)
     except ValueError:  # e.g. an unclosed IPv6 bracket
         return False
-    return parts.scheme == "https" and bool(parts.hostname) and not re.search(r"\s", url)
+    return parts.scheme == "https" and bool(parts.hostname) and not any(char.isspace() for char in url)
 
 
 def check_listing(

@@ -30,6 +30,7 @@ from shared.events.listing import (
 )
 from shared.events.policy import PolicyViolated, ViolationSubject
 from shared.messaging import outbox
+from shared.offload import run_check
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,9 @@ def _state(row: ListingRow) -> dict[str, Any]:
 async def _review(conn: asyncpg.Connection, seller_id: str, listing_id: str, draft: ListingDraft) -> ListingReview:
     duplicate = await listing_repository.lists_product(
         conn, seller_id, normalize_gtin(draft.product_id), draft.condition.value, besides=listing_id)
-    return check_listing(draft, existing=[(draft.product_id, draft.condition)] if duplicate else [])
+    existing = [(draft.product_id, draft.condition)] if duplicate else []
+    size = len(draft.title) + len(draft.brand) + len(draft.description) + sum(map(len, draft.bullet_points))
+    return await run_check(check_listing, size, draft, existing=existing)  # a large text: off the event loop
 
 
 def _violations(review: ListingReview, seller_id: str, listing_id: str, at: datetime) -> list[Event[Any]]:

@@ -14,11 +14,13 @@ A batch:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
+from opentelemetry import context as otel_context
+from opentelemetry import trace
 
 from services.metrics import queries, repository, views
 from services.metrics.domain import codec, enforcement, facts
@@ -27,7 +29,7 @@ from services.metrics.domain.health import Violation, health
 from services.metrics.domain.scorecard import scorecard
 from services.metrics.policy import DEFAULT_POLICY, Policy
 from services.metrics.repository import ItemKey, Standing
-from shared import business_clock
+from shared import business_clock, telemetry
 from shared.events import Event, Payload, new_event
 from shared.events.aftersales import MessageReceived, MessageReplied, ReviewReceived
 from shared.events.clock import ClockTicked
@@ -95,6 +97,7 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[Incoming], *, po
     resolutions: list[tuple[str, str, datetime, str]] = []
     appeals: list[tuple[str, datetime]] = []
     statuses: list[tuple[str, str, int | None]] = []
+    traces: dict[str, otel_context.Context] = {}  # seller -> the first sampled trace that touched it
     for item in batch:
         event, data = item.event, item.event.data
         with handling(item):
@@ -102,6 +105,8 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[Incoming], *, po
                 continue
             seller = event.sellerid
             touched.add(seller)
+            if seller not in traces and trace.get_current_span().get_span_context().trace_flags.sampled:
+                traces[seller] = otel_context.get_current()
             key = facts.item_key(event)
             if key is not None:
                 by_item.setdefault((seller, *key), []).append(event)
@@ -130,9 +135,10 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[Incoming], *, po
     if ticks:
         # Enforcement is decided on the business clock's ticks only, for every seller, at the tick's
         # time: what is decided then does not depend on how the events before it were batched.
-        await refresh(conn, await repository.all_sellers(conn), max(now, max(ticks)), policy, decide=True)
+        await refresh(conn, await repository.all_sellers(conn), max(now, max(ticks)), policy, decide=True,
+                      traces=traces)
     else:
-        await refresh(conn, sorted(sellers), now, policy, decide=False)
+        await refresh(conn, sorted(sellers), now, policy, decide=False, traces=traces)
 
 
 async def fold_items(conn: asyncpg.Connection, by_item: dict[ItemKey, list[Event[Any]]], now: datetime,
@@ -212,8 +218,11 @@ async def windows_moved(conn: asyncpg.Connection, before: datetime, now: datetim
 
 
 async def refresh(conn: asyncpg.Connection, sellers: Sequence[str], now: datetime, policy: Policy = DEFAULT_POLICY,
-                  *, publish: bool = True, decide: bool = True) -> None:
-    """Recompute the sellers' scorecards and health; stage what changed (with `publish`)."""
+                  *, publish: bool = True, decide: bool = True,
+                  traces: Mapping[str, otel_context.Context] | None = None) -> None:
+    """Recompute the sellers' scorecards and health; stage what changed (with `publish`). A seller's events
+    continue the sampled trace of an event that touched it (`traces`), so one order's trace reaches its
+    seller's scorecard (design.md section 9)."""
     if not sellers:
         return
     day = now.date()
@@ -228,9 +237,10 @@ async def refresh(conn: asyncpg.Connection, sellers: Sequence[str], now: datetim
     histories = await queries.histories(conn, breached, day, policy, flags, store=conn)
     since = now - policy.violation_window - policy.repeat_window
     found, resolved = await repository.violations(conn, sellers, since)
-    staged: list[Event[Any]] = []
+    rows: list[outbox.OutboxRow] = []
     saves: list[tuple[Standing, datetime]] = []
     for seller in sellers:
+        staged: list[Event[Any]] = []
         card, previous = cards[seller], standings[seller]
         rated = health(card, found[seller], histories.get(seller, {}), resolved[seller], now, policy)
         digest = views.digest(card, rated)
@@ -252,9 +262,22 @@ async def refresh(conn: asyncpg.Connection, sellers: Sequence[str], now: datetim
                 band=rated.band, metrics=[views.metric_value(r) for r in rated.breached][:50],
                 defects=[d.ref() for d in defects][: policy.max_defects_listed],
                 violation_ids=rated.open_violation_ids[:100]), seller, now))
+        if staged:
+            rows += _traced_rows(staged, seller, (traces or {}).get(seller))
     await repository.save_standings(conn, saves)
-    if staged:
-        await outbox.stage(conn, staged)
+    await outbox.stage_rows(conn, rows)
+
+
+def _traced_rows(events: Sequence[Event[Any]], seller: str, parent: otel_context.Context | None
+                 ) -> list[outbox.OutboxRow]:
+    """The seller's new events as outbox rows, in the trace that touched the seller (or none)."""
+    if parent is None:
+        return [outbox.event_row(e) for e in events]
+    with telemetry.tracer().start_as_current_span("refresh scorecard", context=parent) as span:
+        span.set_attribute(telemetry.SERVICE_ATTRIBUTE, "metrics")
+        span.set_attribute("sellerflow.seller_id", seller)
+        span.set_attribute("sellerflow.event_types", [e.type for e in events])
+        return [outbox.event_row(e) for e in events]
 
 
 def _event(payload: Any, seller: str, now: datetime) -> Event[Any]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import ssl
-from collections.abc import Awaitable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
+from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream import Context
@@ -47,6 +48,7 @@ def make_broker(settings: Settings, bootstrap_servers: str, *, client_id: str) -
         acks="all",
         linger_ms=5,
         max_batch_size=256 * 1024,
+        max_request_size=settings.kafka_max_message_bytes,
         client_id=client_id,
         security=_security(settings),
         logger=logging.getLogger("faststream"),
@@ -65,6 +67,11 @@ def _admin_security_kwargs(settings: Settings) -> dict[str, Any]:
         kwargs.update(sasl_mechanism=settings.kafka_sasl_mechanism, sasl_plain_username=security.username,
                       sasl_plain_password=security.password)
     return kwargs
+
+
+def admin_client(settings: Settings, bootstrap_servers: str) -> AIOKafkaAdminClient:
+    """An admin client with the service's security settings (start it, and close it)."""
+    return AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **_admin_security_kwargs(settings))
 
 
 async def create_topics(settings: Settings, bootstrap_servers: str, logical: Iterable[str]) -> list[str]:
@@ -151,12 +158,38 @@ def subscribe(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=f"{processor.service}:inputs",
         description=description,
+        parser=_lenient_batch,
         decoder=_raw_batch,
     )
     async def on_batch(message: KafkaMessage = Context("message")) -> None:
         records = records_of(message)
         await processor.process(records)
         _observe_lag(processor.service, message, records)
+
+
+async def _lenient_batch(records: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream's batch parser decodes every header value as UTF-8: one record from outside with a
+    header that is not UTF-8 (or has no value) failed the whole batch before the handler saw it, on
+    every redelivery, and the consumer stopped. FastStream parses a copy whose header values decode;
+    the handler reads the records as they came (`records_of`)."""
+    if not isinstance(records, tuple) or all(_decodable(r) for r in records):
+        return await original(records)
+    readable = tuple(r if _decodable(r) else replace(
+        r, headers=[(k, (v or b"").decode("utf-8", "replace").encode()) for k, v in r.headers]) for r in records)
+    message = await original(readable)
+    message.raw_message = records
+    return message
+
+
+def _decodable(record: Any) -> bool:
+    if not isinstance(record, ConsumerRecord):
+        return True
+    try:
+        for _, value in record.headers:
+            value.decode()
+    except (AttributeError, UnicodeDecodeError):
+        return False
+    return True
 
 
 async def _raw_batch(message: Any) -> None:

@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 
 import asyncpg
 from opentelemetry import context as otel_context
-from opentelemetry.trace import SpanKind
+from opentelemetry import trace
+from opentelemetry.trace import Link, SpanKind
 
 from shared import business_clock, telemetry
 from shared.db import TRANSIENT_DB_ERRORS
@@ -109,7 +110,19 @@ def handling(item: Incoming) -> Iterator[None]:
                 span.set_attribute("messaging.source.name", item.topic)
                 span.set_attribute("sellerflow.event_id", str(event.id))
                 span.set_attribute("sellerflow.seller_id", event.sellerid)
+                span.set_attribute(telemetry.SERVICE_ATTRIBUTE, telemetry.SERVICE.get())
             yield
+
+
+def _batch_trace(items: Sequence[Incoming]) -> tuple[otel_context.Context | None, list[Link]]:
+    """A batch is applied set-based, so its database work is the batch's: the batch span joins the trace of
+    its first sampled event (and links the others'), and so do its database spans. An unsampled batch
+    starts no trace of its own below a parent that said no."""
+    sampled = [item.trace_headers for item in items if telemetry.is_sampled(item.trace_headers)]
+    if not sampled:
+        return None, []
+    contexts = [trace.get_current_span(telemetry.extract_context(h)).get_span_context() for h in sampled[1:]]
+    return telemetry.extract_context(sampled[0]), [Link(c) for c in contexts[:32]]
 
 
 class BatchProcessor:
@@ -123,6 +136,7 @@ class BatchProcessor:
         logical_topic: Callable[[str], str],
         max_transient_wait: float = 60.0,
         max_clock_skew: timedelta = timedelta(days=2),
+        max_message_bytes: int = dead_letters.DEFAULT_MAX_MESSAGE_BYTES,
     ) -> None:
         self.pool = pool
         self.handler = handler
@@ -131,6 +145,7 @@ class BatchProcessor:
         self.logical_topic = logical_topic
         self.max_transient_wait = max_transient_wait
         self.max_clock_skew = max_clock_skew
+        self.max_message_bytes = max_message_bytes  # a dead letter's `.dlq` record stays within it
         self.in_flight = 0  # batches being applied now: a fetched batch is past the consumer's position
         self.batches = 0
         self.records = 0
@@ -138,6 +153,7 @@ class BatchProcessor:
 
     async def process(self, records: Sequence[Record]) -> None:
         self.in_flight += 1
+        telemetry.SERVICE.set(self.service)
         try:
             await self._process(records)
             self.batches += 1
@@ -153,9 +169,12 @@ class BatchProcessor:
         telemetry.BATCH_SIZE.labels(self.service).observe(len(records))
         items, poison = self._parse(records)
         items = await self._refuse_times_ahead(items, poison)
-        with telemetry.tracer().start_as_current_span(f"{self.service} batch") as span:
+        parent, links = _batch_trace(items)
+        with telemetry.tracer().start_as_current_span(f"{self.service} batch", context=parent, links=links,
+                                                      kind=SpanKind.CONSUMER) as span:
             if span.is_recording():
                 span.set_attribute("messaging.batch.message_count", len(records))
+                span.set_attribute(telemetry.SERVICE_ATTRIBUTE, self.service)
             await self._retrying_transient(lambda: self._apply(items, poison))
         telemetry.HANDLER_SECONDS.labels(self.service).observe(time.perf_counter() - started)
 
@@ -264,7 +283,7 @@ class BatchProcessor:
                 telemetry.MESSAGES_HANDLED.labels(self.service, item.topic).inc()
 
     async def _stage_dead_letters(self, conn: asyncpg.Connection, letters: list[dead_letters.DeadLetter]) -> None:
-        await dead_letters.stage_once(conn, letters, service=self.service)
+        await dead_letters.stage_once(conn, letters, service=self.service, max_message_bytes=self.max_message_bytes)
 
     async def _retrying_transient(self, attempt: Callable[[], Awaitable[T]]) -> T:
         delay = 0.1

@@ -18,7 +18,6 @@ from shared.messaging import dead_letters as dl
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 from tests.integration.aftersales.world import DAY, HOUR, World, dead_letters_of, ok, unique
-from tests.support.factories import free_time
 from tests.support.platform import running
 
 pytestmark = pytest.mark.integration
@@ -28,7 +27,7 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 @pytest.fixture(scope="module")
 async def aftersales(module_settings: Settings) -> AsyncIterator[ServiceRuntime]:
-    async with running(free_time(module_settings), ["aftersales"]) as runtimes:
+    async with running(module_settings, ["aftersales"]) as runtimes:
         yield runtimes["aftersales"]
 
 
@@ -146,6 +145,17 @@ async def test_a_second_review_request_for_an_order_is_blocked(world: World) -> 
     ask = {"text": "Would you leave a review of the product?", "at": (T0 + DAY).isoformat()}
     assert ok(await world.http.post(f"/v1/orders/{order_id}/messages", json=ask))["delivered"] is True
     second = await world.http.post(f"/v1/orders/{order_id}/messages", json=ask)
+    assert (second.status_code, second.json()["rules"]) == (422, ["M8"])
+
+
+async def test_a_disguised_review_request_in_german_counts_and_a_long_second_one_is_blocked(world: World) -> None:
+    order_id = await world.order(at=T0)
+    first = {"text": "Wir w\u00fcrden uns \u00fcber eine Bew\u200bertung freuen.", "at": (T0 + DAY).isoformat()}
+    assert ok(await world.http.post(f"/v1/orders/{order_id}/messages", json=first))["delivered"] is True
+    # Long enough to be checked in a worker thread, off the event loop.
+    long = "Your parcel left our warehouse today. " * 80 + "Please leave a review of your purchase."
+    again = {"text": long, "at": (T0 + 2 * DAY).isoformat()}
+    second = await world.http.post(f"/v1/orders/{order_id}/messages", json=again)
     assert (second.status_code, second.json()["rules"]) == (422, ["M8"])
 
 

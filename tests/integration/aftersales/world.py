@@ -26,6 +26,7 @@ from shared.events.common import BusinessType, Carrier, DocumentType, Fulfillmen
 from shared.events.envelope import Payload
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
+from tests.support.clock import clock_follows_commands, publish_ingress
 from tests.support.kafka import eventually, publish_events
 from tests.support.platform import client
 
@@ -50,6 +51,7 @@ class World:
         self.seller = unique("S")
         secret = self.settings.auth_secret.get_secret_value()
         self.http = client(runtime, seller_token(secret, self.seller))
+        self.http.event_hooks["request"].append(clock_follows_commands(self.settings, runtime))
         self.operator = client(runtime)
 
     async def register(self) -> None:
@@ -112,7 +114,7 @@ class World:
 
     async def buyer(self, payload: Payload, subject: str, at: datetime) -> Event[Any]:
         event = _event(payload, self.seller, subject, at, "https://buyer.example/messaging")
-        await publish_events(self.settings, topics.INGRESS_BUYER, [event])
+        await publish_ingress(self.settings, [self.runtime], topics.INGRESS_BUYER, [event])
         return event
 
     async def message(self, order_id: str, at: datetime, *, body: str = "Where is my parcel?") -> str:

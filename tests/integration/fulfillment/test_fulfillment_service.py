@@ -35,14 +35,14 @@ from tests.integration.order.flow import (
     statuses,
     week,
 )
-from tests.support.factories import free_time, unique
+from tests.support.factories import unique
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 async def world(module_settings: Settings) -> AsyncIterator[Platform]:
-    async with platform(free_time(module_settings)) as started:
+    async with platform(module_settings) as started:
         yield started
 
 
@@ -108,7 +108,7 @@ async def test_an_order_unshipped_after_ship_by_is_reported_overdue_once(world: 
     seller, base = unique("S"), week(2)
     placed = await confirmed_order(world, seller, at=base)
     order_id = placed.data.order_id
-    ship_by = base + timedelta(days=1)
+    ship_by = base + timedelta(days=1, hours=15)  # Monday 09:00, 1 handling day: the end of Tuesday (24:00 UTC)
     await fulfillment_knows(world, seller, order_id)
     await world.tick(ship_by)
     assert await fulfillment_value(world, "SELECT overdue_reported_at FROM orders WHERE seller_id = $1", seller) is None
@@ -167,10 +167,11 @@ async def test_tracking_is_invalid_on_a_bad_number_at_once_or_without_a_scan_in_
     assert (verdict.data.valid, verdict.data.reason) == (False, TrackingVerdict.BAD_FORMAT)
 
     silent = await shipped_merchant_order(world, seller, base + timedelta(hours=1), "fedex", "986578788855")
-    await world.tick(base + timedelta(days=5, hours=1))  # the window closes exactly now
+    await world.tick(base + timedelta(days=5, hours=1) - timedelta(minutes=1))  # the window's last minute
     pending = "SELECT tracking_status FROM shipments WHERE seller_id = $1 AND order_id = $2"
     assert await fulfillment_value(world, pending, seller, silent) == "pending"
-    await world.tick(base + timedelta(days=5, hours=1, minutes=1))
+    # Judged at the first tick at or after the window's end (domain.md section 6, "judged at ticks").
+    await world.tick(base + timedelta(days=5, hours=1))
     [verdict] = await world.recorder.wait_for(silent, ShipmentTrackingValidated)
     assert (verdict.data.valid, verdict.data.reason) == (False, TrackingVerdict.NO_SCAN)
 

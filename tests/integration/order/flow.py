@@ -27,8 +27,8 @@ from shared.events.ingress import CarrierScanRecorded, CheckoutCancellationReque
 from shared.events.listing import InventoryReservationFailed, InventoryReserved, StockLine
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
+from tests.support.clock import clock_follows_commands, publish_ingress
 from tests.support.factories import T0, unique
-from tests.support.kafka import publish_events
 from tests.support.platform import client, running
 
 BUYER_NAME = "Ada Buyer"
@@ -132,7 +132,8 @@ class Platform:
     recorder: Recorder
 
     async def send(self, topic: str, *events: Event[Any]) -> None:
-        await publish_events(self.settings, topic, list(events))
+        """Publish as another system would: to an ingress topic, the clock first brought near the events."""
+        await publish_ingress(self.settings, self.services.values(), topic, list(events))
 
     async def tick(self, now: datetime) -> None:
         """Publish a clock tick and wait until both services have applied it (its id is in their inbox)."""
@@ -152,7 +153,9 @@ class Platform:
 
     def http(self, service: str, seller_id: str) -> httpx.AsyncClient:
         runtime = self.services[service]
-        return client(runtime, seller_token(runtime.settings.auth_secret.get_secret_value(), seller_id))
+        http = client(runtime, seller_token(runtime.settings.auth_secret.get_secret_value(), seller_id))
+        http.event_hooks["request"].append(clock_follows_commands(self.settings, runtime))
+        return http
 
     async def fetchrow(self, service: str, query: str, *args: Any) -> Any:
         return await self.services[service].context.pool.fetchrow(query, *args)

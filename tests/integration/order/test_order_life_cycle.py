@@ -39,7 +39,7 @@ from tests.integration.order.flow import (
     until,
     week,
 )
-from tests.support.factories import free_time, unique
+from tests.support.factories import unique
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +48,7 @@ S = OrderStatus
 
 @pytest.fixture(scope="module")
 async def world(module_settings: Settings) -> AsyncIterator[Platform]:
-    async with platform(free_time(module_settings)) as started:
+    async with platform(module_settings) as started:
         yield started
 
 
@@ -60,8 +60,10 @@ async def test_an_order_goes_from_the_storefront_to_delivered(world: Platform) -
     await world.recorder.wait_for(order_id, wire.OrderPlaced)
     await world.send(topics.LISTING_EVENTS, reserved(placed, LINES, handling_days=2))
     [confirmed] = await world.recorder.wait_for(order_id, wire.OrderConfirmed)
-    assert confirmed.data.ship_by == base + timedelta(days=2)  # Monday + 2 business days
-    assert confirmed.data.deliver_by == base + timedelta(days=9)  # Wednesday + 5: the next Wednesday
+    # By hand: Monday 09:00 + 2 business days is Wednesday, shipped by its end (Thursday 00:00 UTC);
+    # Wednesday + 5 business days is the next Wednesday, delivered by its end.
+    assert confirmed.data.ship_by == base + timedelta(days=2, hours=15)
+    assert confirmed.data.deliver_by == base + timedelta(days=9, hours=15)
     assert [(line.listing_id, line.sku) for line in confirmed.data.lines] == [("L-A", "SKU-A"), ("L-B", "SKU-B")]
     assert confirmed.data.ship_to is None and BUYER_NAME.encode() not in confirmed.to_bytes()
     assert confirmed.data.ship_to_sealed is not None  # merchant-fulfilled: the buyer's part sealed
@@ -189,7 +191,7 @@ async def test_an_order_unshipped_seven_days_after_ship_by_is_cancelled_by_the_s
     seller, base = unique("S"), week(5)
     placed = await confirmed_order(world, seller, at=base)
     order_id = placed.data.order_id
-    ship_by = base + timedelta(days=1)
+    ship_by = base + timedelta(days=1, hours=15)  # Monday 09:00, 1 handling day: the end of Tuesday (24:00 UTC)
     await world.tick(ship_by + timedelta(days=7))  # the deadline itself: not yet
     assert await status_of(world, seller, order_id) == "unshipped"
     await world.tick(ship_by + timedelta(days=7, minutes=1))
