@@ -6,15 +6,16 @@ import asyncio
 import getpass
 import signal
 from collections.abc import Coroutine
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from sellerflow.platform import infrastructure, load_spec
-from shared.auth import operator_token, seller_token
+from shared.auth import InsecureSecret, operator_token, parse_ttl, require_auth_secrets, seller_token
 from shared.events import topics as topic_names
-from shared.settings import SERVICE_NAMES, StartupError, get_settings
+from shared.settings import SERVICE_NAMES, Settings, StartupError, get_settings
 
 if TYPE_CHECKING:
     from shared.messaging.ledger import Status
@@ -65,6 +66,7 @@ def run(service: ServiceName) -> None:
     from shared.runtime import ServiceRuntime, create_http_app, setup_process
 
     settings = get_settings()
+    _require_secrets(settings)
     spec = load_spec(service)
     port = check_ports(settings, [service])[service]
     with stopped_by_signals(), infrastructure(settings) as infra:
@@ -293,16 +295,35 @@ def schemas(out: Annotated[Path, typer.Option(help="Where the JSON Schemas go")]
     typer.echo(f"wrote {asyncapi.write(out.parent / 'asyncapi')}")
 
 
+TokenLife = Annotated[str, typer.Option("--ttl", help="How long the token lives: 30m, 1h, 7d (at most 90d)")]
+
+
+def _token_ttl(text: str) -> timedelta:
+    try:
+        return parse_ttl(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--ttl") from None
+
+
 @token_app.command("seller")
-def token_seller(seller_id: str) -> None:
-    """A bearer token for one seller."""
-    typer.echo(seller_token(get_settings().auth_secret.get_secret_value(), seller_id))
+def token_seller(seller_id: str, ttl: TokenLife = "12h") -> None:
+    """A bearer token for one seller, signed with AUTH_SECRET."""
+    typer.echo(seller_token(get_settings().auth_secret.get_secret_value(), seller_id, ttl=_token_ttl(ttl)))
 
 
 @token_app.command("operator")
-def token_operator() -> None:
-    """The operator's bearer token."""
-    typer.echo(operator_token(get_settings().auth_secret.get_secret_value()))
+def token_operator(ttl: TokenLife = "1h") -> None:
+    """An operator's bearer token, signed with AUTH_SECRET."""
+    typer.echo(operator_token(get_settings().auth_secret.get_secret_value(), ttl=_token_ttl(ttl)))
+
+
+def _require_secrets(settings: Settings) -> None:
+    """A service refuses to start with a guessable AUTH_SECRET outside the embedded default: one line, no traceback."""
+    try:
+        require_auth_secrets(settings)
+    except InsecureSecret as error:
+        typer.echo(f"sellerflow: {error}", err=True)
+        raise SystemExit(2) from None
 
 
 @app.command()
