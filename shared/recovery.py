@@ -20,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
@@ -33,8 +34,9 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
-#: A consumer-group join takes about 5 s on the embedded broker; far longer means something else is wrong.
-_JOIN_TIMEOUT_SECONDS = 60.0
+#: A consumer-group join takes about 5 s on the embedded broker; a step far longer than that is stuck.
+_STEP_TIMEOUT_SECONDS = 30.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -95,8 +97,9 @@ class BrokerGuard:
                 await self.check()
             except asyncio.CancelledError:
                 raise
-            except Exception as error:  # unreachable: say so, and look again
-                self.problem = f"broker unreachable: {type(error).__name__}"
+            except Exception as error:  # unreachable, or a recovery cut short: say so, and look again
+                if not (self.problem or "").startswith("recovering"):
+                    self.problem = f"broker unreachable: {type(error).__name__}"
                 log.warning("broker check failed", extra={"error": repr(error)})
 
     async def check(self) -> None:
@@ -109,7 +112,11 @@ class BrokerGuard:
         self.problem = f"recovering: {reason}"
         log.warning("the broker came back empty; re-declaring topics and re-joining", extra={"reason": reason})
         started = time.monotonic()
-        resent = await self.recover()
+        try:
+            resent = await self.recover()
+        except Exception as error:  # the next check starts over: the broker is still not the one we knew
+            self.problem = f"recovering: {reason}; the last attempt failed ({type(error).__name__}), retrying"
+            raise
         self._known = await look(self._admin, self.declared)
         self.recoveries += 1
         self.problem = None
@@ -119,15 +126,31 @@ class BrokerGuard:
     async def recover(self) -> int:
         subscribers = list(self.broker.subscribers)
         for subscriber in subscribers:
-            await subscriber.stop()
-        await create_topics(self.settings, self.bootstrap_servers, self.logical_topics)
-        resent = await resend_outbox(self.pool, self.schema)
+            await self._step("stop the consumer", subscriber.stop())
+        await self._step("re-create the topics", create_topics(self.settings, self.bootstrap_servers,
+                                                               self.logical_topics))
+        resent = await self._step("hand the outbox back to the relay", resend_outbox(self.pool, self.schema))
         for subscriber in subscribers:
-            await subscriber.start()
+            await self._step("start the consumer", subscriber.start())
             consumer = getattr(subscriber, "consumer", None)
             if consumer is not None:
-                await _from_the_beginning(consumer)
+                await self._step("re-join and seek to the beginning", _from_the_beginning(consumer))
         return resent
+
+    async def _step(self, what: str, step: Coroutine[Any, Any, T]) -> T:
+        """One step of a recovery, bounded: one that hangs fails the attempt, and the next check retries.
+
+        A hung step is abandoned, not awaited: a request the new broker never answers (seen with
+        CreateTopics from several services at once) may not even end when it is cancelled.
+        """
+        started = time.monotonic()
+        task = asyncio.ensure_future(step)
+        done, _ = await asyncio.wait({task}, timeout=_STEP_TIMEOUT_SECONDS)
+        log.info("recovery step: %s, %.1f s%s", what, time.monotonic() - started, "" if done else " (abandoned)")
+        if not done:
+            task.cancel()
+            raise TimeoutError(f"{what}: no answer within {_STEP_TIMEOUT_SECONDS:.0f} s")
+        return task.result()
 
     async def stop(self) -> None:
         if self._admin is not None:
@@ -148,9 +171,8 @@ async def _from_the_beginning(consumer: AIOKafkaConsumer) -> None:
     Only after each position is settled: the consumer sets it from the group's committed offset, and
     that may be a stale one the old consumer committed to the new broker (it skips records).
     """
-    async with asyncio.timeout(_JOIN_TIMEOUT_SECONDS):
-        while not (assigned := consumer.assignment()):  # noqa: ASYNC110 (aiokafka offers no event for this)
-            await asyncio.sleep(0.1)
-        for partition in assigned:
-            await consumer.position(partition)
+    while not (assigned := consumer.assignment()):  # noqa: ASYNC110 (aiokafka offers no event for this)
+        await asyncio.sleep(0.1)
+    for partition in assigned:
+        await consumer.position(partition)
     await consumer.seek_to_beginning(*assigned)

@@ -1,5 +1,6 @@
 """The fault suite's platform: listing, order, fulfillment and metrics as processes on the session's broker
-and database, started once for every fault test that needs processes (each test has its own seller)."""
+and database, started once for the fault tests that need processes (each test has its own seller) and
+stopped when the suite is done."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def fault_settings(infra: Infrastructure) -> Settings:
     return isolated_settings(infra)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped once the fault suite is done: idle consumers still poll
 def services(fault_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcesses]:
     with service_processes(fault_settings, SERVICES, tmp_path_factory.mktemp("fault-services")) as running:
         yield running

@@ -39,7 +39,13 @@ def own_broker(tmp_path: Path) -> Iterator[EmbeddedKafka]:
 
 
 async def readiness(http: dict[str, httpx.AsyncClient]) -> dict[str, int]:
-    return {name: (await c.get("/readyz")).status_code for name, c in http.items()}
+    answers = {name: await c.get("/readyz") for name, c in http.items()}
+    LAST_READINESS.update({name: answer.json() for name, answer in answers.items()})
+    return {name: answer.status_code for name, answer in answers.items()}
+
+
+#: What each service said last: a failing test shows why one was not ready.
+LAST_READINESS: dict[str, object] = {}
 
 
 async def test_a_broker_back_empty_is_recovered_from_and_orders_flow_again(
@@ -74,7 +80,10 @@ async def test_a_broker_back_empty_is_recovered_from_and_orders_flow_again(
             return set((await readiness(http)).values()) == {200}
 
         await eventually(not_ready, timeout=30, what="a service answers 503 while it recovers")
-        await eventually(all_ready, timeout=120, what="every service ready again")
+        try:
+            await eventually(all_ready, timeout=120, what="every service ready again")
+        except AssertionError as error:
+            raise AssertionError(f"{error}; they said {LAST_READINESS}") from None
         assert all(_recoveries(runtime) >= 1 for runtime in runtimes.values())
         stop.set()
         await load

@@ -16,6 +16,7 @@ from shared.embedded import Infrastructure
 from shared.settings import Settings
 from tests.faults.marketplace import Shop, assert_nothing_lost_or_doubled, keep_sending
 from tests.faults.processes import ServiceProcesses
+from tests.support.kafka import eventually
 
 pytestmark = pytest.mark.faults
 
@@ -58,6 +59,15 @@ async def crash_a_busy_backend(dsn: str, settings: Settings) -> None:
     raise AssertionError("no busy backend to crash")
 
 
+async def accepts_connections(dsn: str) -> bool:
+    try:
+        conn = await asyncpg.connect(dsn)
+    except (OSError, asyncpg.PostgresError):
+        return False
+    await conn.close()
+    return True
+
+
 async def test_database_backends_killed_mid_commit_lose_and_double_nothing(
     services: ServiceProcesses, fault_settings: Settings, infra: Infrastructure, dsn: str,
     listing: httpx.AsyncClient, metrics: httpx.AsyncClient,
@@ -71,7 +81,7 @@ async def test_database_backends_killed_mid_commit_lose_and_double_nothing(
     killed = await killer
     if infra.embedded:  # the server runs on this machine: its backends are our processes to kill
         await crash_a_busy_backend(dsn, fault_settings)
-        await asyncio.sleep(2.0)
+        await eventually(lambda: accepts_connections(dsn), timeout=60, what="PostgreSQL recovered from the crash")
     stop_load.set()
     await load
     await shop.send(50)

@@ -1,6 +1,5 @@
 """An oversized poison message on a door: dead-lettered, and the service's relay goes on publishing
-(design.md section 6, "No row can stop a relay"). The relay-ledger work makes this hold; until it
-lands this test is expected to fail."""
+(design.md section 6, "No row can stop a relay")."""
 
 from __future__ import annotations
 
@@ -18,10 +17,7 @@ from tests.faults.processes import ServiceProcesses
 from tests.support.factories import T0, unique
 from tests.support.kafka import eventually, publish
 
-pytestmark = [
-    pytest.mark.faults,
-    pytest.mark.xfail(strict=False, reason="the relay survives an oversized dead letter once relay-ledger lands"),
-]
+pytestmark = pytest.mark.faults
 
 #: Under the documented 1 MiB; invalid only by an unknown field (issue 12).
 POISON_BYTES = 1_048_300

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,14 @@ pytestmark = pytest.mark.integration
 #: Generous: the machine is shared, and PostgreSQL's start-up alone can take seconds under load.
 START_TIMEOUT = 120.0
 STOP_TIMEOUT = 60.0
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """Outside pytest's own temporary root: another pytest run resets its permissions, and PostgreSQL's
+    system user must keep reaching its folder."""
+    with tempfile.TemporaryDirectory(prefix="sellerflow-processes-") as folder:
+        yield Path(folder)
 
 
 def sellerflow_env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -80,21 +89,21 @@ def test_a_database_without_a_broker_is_named_in_one_line(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_to_infra_stops_the_broker_and_the_database(tmp_path: Path, signum: signal.Signals) -> None:
-    with started("infra", env=sellerflow_env(tmp_path), ready="export DATABASE_URL") as (process, _):
-        processes = descendants(process, tmp_path)
+def test_a_signal_to_infra_stops_the_broker_and_the_database(data_dir: Path, signum: signal.Signals) -> None:
+    with started("infra", env=sellerflow_env(data_dir), ready="export DATABASE_URL") as (process, _):
+        processes = descendants(process, data_dir)
         assert len(processes) >= 2, "the broker and PostgreSQL's postmaster at least"
         process.send_signal(signum)
         process.wait(STOP_TIMEOUT)
     assert_all_gone(processes)
 
 
-def test_sigterm_to_up_stops_the_service_the_broker_and_the_database(tmp_path: Path) -> None:
+def test_sigterm_to_up_stops_the_service_the_broker_and_the_database(data_dir: Path) -> None:
     port = free_port()
-    env = sellerflow_env(tmp_path, SERVICE_PORT_ORDER=str(port))
+    env = sellerflow_env(data_dir, SERVICE_PORT_ORDER=str(port))
     with started("up", "--service", "order", env=env, ready="platform ready") as (process, output):
         assert f"order http://127.0.0.1:{port}" in output, "the printed URL is the port the service was given"
-        processes = descendants(process, tmp_path)
+        processes = descendants(process, data_dir)
         services = [p for p in processes if "run" in p.cmdline() and "order" in p.cmdline()]
         assert len(services) == 1
         process.send_signal(signal.SIGTERM)
