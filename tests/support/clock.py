@@ -39,14 +39,19 @@ async def publish_ingress(settings: Settings, runtimes: Iterable[ServiceRuntime]
 
 def clock_follows_commands(settings: Settings, runtime: ServiceRuntime) -> Callable[[httpx.Request], Awaitable[None]]:
     """An httpx request hook: a command's business time (`at` in its JSON body) must also lie within
-    the latest tick plus the skew (else 422), so the clock is brought near it first."""
+    the latest tick plus the skew (else 422), so the clock is brought near it first. A body that is
+    not JSON, or an `at` that is not an aware time, is left for the service to judge."""
     async def hook(request: httpx.Request) -> None:
         if request.method == "GET" or not request.content:
             return
-        body = json.loads(request.content)
-        at = body.get("at") if isinstance(body, dict) else None
-        if isinstance(at, str):
-            await keep_clock_near(settings, [runtime], [datetime.fromisoformat(at)])
+        try:
+            body = json.loads(request.content)
+            text = body.get("at") if isinstance(body, dict) else None
+            at = datetime.fromisoformat(text) if isinstance(text, str) else None
+        except ValueError:  # not JSON (UnicodeDecodeError too), or not a time
+            return
+        if at is not None and at.tzinfo is not None:
+            await keep_clock_near(settings, [runtime], [at])
 
     return hook
 
