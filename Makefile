@@ -7,15 +7,34 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint unit integration bench up schemas clean
+.PHONY: install lock demo test lint unit integration bench up schemas clean
 
-$(STAMP): pyproject.toml
+LOCK_RUNTIME := requirements/runtime.txt
+LOCK_DEV     := requirements/dev.txt
+
+# Every dependency comes from the lock, pinned and checked against its hashes; the project itself
+# is installed without dependencies. A dependency pyproject.toml declares and the lock lacks stops
+# the install: then run `make lock`.
+$(STAMP): pyproject.toml $(LOCK_DEV)
+	$(PYTHON) requirements/lock_covers.py $(LOCK_DEV) dev embedded
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK_DEV)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $(STAMP)
 
 install: $(STAMP)
+
+PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+              --no-emit-find-links --all-build-deps
+
+## Regenerate the hashed lock files from pyproject.toml (runtime: the Docker image; dev: `make`).
+lock:
+	test -x $(BIN)/pip-compile || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet pip-tools; }
+	$(PIP_COMPILE) --upgrade -o $(LOCK_RUNTIME) pyproject.toml
+	$(PIP_COMPILE) --upgrade --extra dev --extra embedded -o $(LOCK_DEV) pyproject.toml
+	# the dev extra names sellerflow[embedded]: the project itself is installed apart (--no-deps -e .)
+	sed -i.bak -e '/^# WARNING: pip install will require/,/^    # via file:/d' $(LOCK_DEV) && rm -f $(LOCK_DEV).bak
 
 SELLERS ?= 50
 DAYS    ?= 90

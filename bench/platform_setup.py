@@ -53,9 +53,9 @@ async def register_sellers(doors: Doors, sellers: int, *, at: datetime, quantity
 
     async def register(seller: SimSeller) -> None:
         async with gate:
-            body = (await doors.post("listing", "/v1/sellers", {**seller.registration, "seller_id": seller.seller_id,
-                                                                 "at": at.isoformat()}, token="")).json()
-            seller.token = body["token"]
+            outcome = await doors.register({**seller.registration, "seller_id": seller.seller_id,
+                                             "at": at.isoformat()})
+            seller.token = outcome["token"]
             for listing in seller.merchant_listings:
                 if quantity is not None:
                     listing["quantity"] = min(quantity, MAX_QUANTITY)

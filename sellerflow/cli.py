@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from sellerflow.platform import infrastructure, load_spec
-from shared.auth import operator_token, seller_token
+from shared.auth import InsecureSecret, operator_token, parse_ttl, require_auth_secrets, seller_token
 from shared.events import topics as topic_names
-from shared.settings import SERVICE_NAMES, get_settings
+from shared.settings import SERVICE_NAMES, Settings, get_settings
 
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 topics_app = typer.Typer(no_args_is_help=True, help="Kafka topics.")
@@ -35,6 +36,7 @@ def run(service: ServiceName) -> None:
     from shared.runtime import ServiceRuntime, create_http_app, setup_process
 
     settings = get_settings()
+    _require_secrets(settings)
     spec = load_spec(service)
     with infrastructure(settings) as infra:
         setup_process(service, settings)
@@ -51,6 +53,7 @@ def up(
     from sellerflow.supervisor import start_services, wait_forever
 
     settings = get_settings()
+    _require_secrets(settings)
     with infrastructure(settings) as infra:
         platform = start_services(infra.env(), services or SERVICE_NAMES)
         try:
@@ -181,16 +184,35 @@ def schemas(out: Annotated[Path, typer.Option(help="Where the JSON Schemas go")]
     typer.echo(f"wrote {asyncapi.write(out.parent / 'asyncapi')}")
 
 
+TokenLife = Annotated[str, typer.Option("--ttl", help="How long the token lives: 30m, 1h, 7d (at most 90d)")]
+
+
+def _token_ttl(text: str) -> timedelta:
+    try:
+        return parse_ttl(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--ttl") from None
+
+
 @token_app.command("seller")
-def token_seller(seller_id: str) -> None:
-    """A bearer token for one seller."""
-    typer.echo(seller_token(get_settings().auth_secret.get_secret_value(), seller_id))
+def token_seller(seller_id: str, ttl: TokenLife = "12h") -> None:
+    """A bearer token for one seller, signed with AUTH_SECRET."""
+    typer.echo(seller_token(get_settings().auth_secret.get_secret_value(), seller_id, ttl=_token_ttl(ttl)))
 
 
 @token_app.command("operator")
-def token_operator() -> None:
-    """The operator's bearer token."""
-    typer.echo(operator_token(get_settings().auth_secret.get_secret_value()))
+def token_operator(ttl: TokenLife = "1h") -> None:
+    """An operator's bearer token, signed with AUTH_SECRET."""
+    typer.echo(operator_token(get_settings().auth_secret.get_secret_value(), ttl=_token_ttl(ttl)))
+
+
+def _require_secrets(settings: Settings) -> None:
+    """A service refuses to start with a guessable AUTH_SECRET outside the embedded default: one line, no traceback."""
+    try:
+        require_auth_secrets(settings)
+    except InsecureSecret as error:
+        typer.echo(f"sellerflow: {error}", err=True)
+        raise SystemExit(2) from None
 
 
 @app.command()

@@ -10,6 +10,7 @@ import asyncio
 import json
 import random
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -84,9 +85,14 @@ async def publish(bootstrap: str, topic_of: Any, orders: list[DemoOrder]) -> Non
 def fetch_scorecard(base: str, token: str, seller: str) -> dict[str, Any]:
     request = urllib.request.Request(f"{base}/v1/sellers/{seller}/scorecard",
                                      headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=5) as response:
-        card: dict[str, Any] = json.load(response)
-        return card
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            card: dict[str, Any] = json.load(response)
+            return card
+    except urllib.error.HTTPError as error:
+        if error.code in (404, 409):  # no order of this seller consumed yet
+            return {"seller_id": seller, "sales": {}}
+        raise
 
 
 def print_table(cards: dict[str, dict[str, Any]]) -> None:

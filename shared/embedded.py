@@ -182,6 +182,7 @@ class Infrastructure:
         """What a service process needs to reach this infrastructure."""
         env = {"KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers, "DATABASE_URL": self.database_url}
         if self.embedded:
+            env["SELLERFLOW_EMBEDDED"] = "1"  # its services may use the development AUTH_SECRET
             for name, value in (("TOPIC_PARTITIONS", EMBEDDED_TOPIC_PARTITIONS),
                                 ("CONSUMER_FETCH_MAX_WAIT_MS", EMBEDDED_FETCH_MAX_WAIT_MS)):
                 if name not in os.environ:

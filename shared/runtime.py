@@ -16,12 +16,14 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared import business_clock, db, http_validation, telemetry
+from shared.auth import TokenKeys
 from shared.events import topics
+from shared.http_guard import guard
 from shared.messaging.broker import create_topics, make_broker, relay_publisher, subscribe
 from shared.messaging.consumer import BatchHandler, BatchProcessor
 from shared.messaging.outbox import OutboxRelay
@@ -195,7 +197,7 @@ def create_http_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = True) -
     app = FastAPI(title=f"sellerflow {spec.name} service", description=spec.description, lifespan=lifespan,
                   version="1")
     app.state.runtime = runtime
-    app.state.auth_secret = runtime.settings.auth_secret.get_secret_value()
+    app.state.token_keys = TokenKeys.of(runtime.settings)
     http_validation.install(app)  # 422 without echoing input: a lone surrogate never makes a 500
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
@@ -213,12 +215,14 @@ def create_http_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = True) -
     async def progress() -> dict[str, Any]:
         return await runtime.progress()
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=PlainTextResponse,
+             responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}})
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     for router in spec.routers:
         app.include_router(router)
+    guard(app)  # 413 and 422 before any route runs: bad input never causes a 500
     return app
 
 

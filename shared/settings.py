@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     service_port: int | None = Field(default=None, ge=0, le=65535)
     service_host: str = "0.0.0.0"
     auth_secret: SecretStr = SecretStr(DEVELOPMENT_AUTH_SECRET)
+    #: The secret before the last rotation: still verifies tokens, never signs one.
+    auth_secret_previous: SecretStr | None = None
+    #: Set by the embedded default for the services it starts (they name its broker and database).
+    sellerflow_embedded: bool = False
 
     otel_exporter_otlp_endpoint: str | None = None
     otel_trace_sample_ratio: float = Field(default=0.1, ge=0.0, le=1.0)
@@ -82,6 +86,11 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """Neither a broker nor a database named: the embedded default runs both."""
         return self.kafka_bootstrap_servers is None and self.database_url is None
+
+    @property
+    def allows_development_secret(self) -> bool:
+        """Only the embedded default may sign tokens with DEVELOPMENT_AUTH_SECRET (design.md section 8)."""
+        return self.embedded or self.sellerflow_embedded
 
     def port_for(self, service: str) -> int:
         return self.service_port if self.service_port is not None else DEFAULT_PORTS[service]

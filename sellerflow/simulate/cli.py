@@ -9,7 +9,6 @@ from pathlib import Path
 from sellerflow.platform import infrastructure
 from sellerflow.simulate.runner import clients, print_outcome, run_simulation
 from sellerflow.supervisor import start_services, wait_forever
-from shared.auth import seller_token
 from shared.settings import get_settings
 
 
@@ -39,8 +38,8 @@ def simulate_command(*, sellers: int, days: int, seed: int, appeals: int, stay: 
                         await asyncio.to_thread(report.write_text, text)
                         print(f"report: {report}")
                     first = outcome.sellers[0].seller_id
-                    token = seller_token(settings.auth_secret.get_secret_value(), first)
-                    print(f"\ndashboard: {urls['metrics']}/dashboard/{first}?token={token}")
+                    print(f"\ndashboard: {urls['metrics']}/dashboard/{first} (sign in with the seller's token:"
+                          f" `sellerflow token seller {first}`)")
 
                 asyncio.run(main())
                 if stay:

@@ -97,6 +97,16 @@ class Doors:
     async def post(self, service: str, path: str, body: Mapping[str, Any], **kwargs: Any) -> httpx.Response:
         return await self.call(service, "POST", path, json=body, **kwargs)
 
+    async def register(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Register as anyone does (no token), then read the outcome with the receipt: status, reasons and,
+        once verified, the seller's token. The receipt comes back too, to read the outcome again later."""
+        receipt = (await self.call("listing", "POST", "/v1/sellers", json=body, token="", ok=(202,))).json()
+        return {**await self.registration(receipt["seller_id"], receipt["receipt"]), "receipt": receipt["receipt"]}
+
+    async def registration(self, seller_id: str, receipt: str) -> dict[str, Any]:
+        outcome: dict[str, Any] = await self.get("listing", f"/v1/sellers/{seller_id}/registration", token=receipt)
+        return outcome
+
     # --- waiting for the platform ------------------------------------------------------------------
     async def wait_idle(self, *, limit: float = 300.0) -> None:
         """Wait until the platform has applied everything: no timing guess, a count.

@@ -172,16 +172,15 @@ class Simulation:
 
     async def onboard(self) -> None:
         for seller in self.sellers:
-            response = await self.command(self.doors.post("listing", "/v1/sellers", {
-                **seller.registration, "seller_id": seller.seller_id, "at": self.start.isoformat()}, token=""))
-            if response is None:
+            outcome = await self.command(self.doors.register({
+                **seller.registration, "seller_id": seller.seller_id, "at": self.start.isoformat()}))
+            if outcome is None:
                 continue
-            body = response.json()
-            seller.token, seller.status = body["token"], body["status"]
-            if seller.status == "pending_review":
+            if outcome["status"] == "pending_review":
                 await self.command(self.doors.post("listing", f"/v1/sellers/{seller.seller_id}/decision",
                                                    {"approved": True, "at": self.start.isoformat()}))
-                seller.status = "active"
+                outcome = await self.doors.registration(seller.seller_id, outcome["receipt"])
+            seller.token, seller.status = outcome["token"], outcome["status"]
         await self.doors.wait_idle()
         for seller in self.sellers:
             if seller.status not in SELLING:

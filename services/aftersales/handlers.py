@@ -42,6 +42,7 @@ from services.aftersales.repository import NotFound
 from shared import business_clock
 from shared.auth import CurrentPrincipal, Principal, require_access, require_operator
 from shared.events.common import ClaimOutcome
+from shared.http_guard import errors
 from shared.messaging.consumer import BatchHandler
 from shared.runtime import Ctx, ServiceContext
 
@@ -52,9 +53,9 @@ def make_handler(ctx: ServiceContext) -> BatchHandler:
                                       group=f"{ctx.settings.topic_prefix}{ctx.name}")
 
 
-router = APIRouter(prefix="/v1", tags=["aftersales"])
+router = APIRouter(prefix="/v1", tags=["aftersales"], responses=errors(401, 403, 404, 409, 413, 422))
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 # --- helpers --------------------------------------------------------------------------------------

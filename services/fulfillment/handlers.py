@@ -19,6 +19,7 @@ from shared.events import ingress
 from shared.events import order as orders
 from shared.events.clock import ClockTicked
 from shared.events.common import BusinessTime, Carrier, FulfillmentChannel, Identifier, Quantity, Sku, TrackingNumber
+from shared.http_guard import errors
 from shared.messaging.dispatch import Dispatcher
 from shared.runtime import Ctx
 
@@ -27,7 +28,7 @@ events.on_run(orders.OrderConfirmed, orders.OrderCancelled, orders.OrderPiiErase
 events.on_run(ingress.CarrierScanRecorded)(service.record_scans)
 events.on(ClockTicked)(service.on_clock_tick)
 
-router = APIRouter(prefix="/v1", tags=["fulfillment"])
+router = APIRouter(prefix="/v1", tags=["fulfillment"], responses=errors(401, 403, 404, 409, 413, 422))
 #: Shipments one bulk confirmation may carry.
 MAX_CONFIRMATIONS = 500
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -121,7 +121,24 @@ class SellerView(BaseModel):
 
 
 class RegisteredView(SellerView):
-    token: str = Field(description="The seller's bearer token: keep it secret.")
+    token: str | None = Field(description="The seller's bearer token once verified (none before): keep it secret.")
+
+
+class RegistrationReceipt(BaseModel):
+    """The answer to every anonymous registration, whatever became of it: it tells nothing of other accounts."""
+
+    seller_id: str
+    status: Literal["received"] = "received"
+    message: str = "Received, under review: read the outcome with the receipt."
+    receipt: str = Field(description="A token for this registration's outcome only "
+                                     "(GET /v1/sellers/{seller_id}/registration): keep it secret.")
+
+
+class RegistrationOutcome(BaseModel):
+    seller_id: str
+    status: AccountStatus
+    reasons: list[Reason] = Field(description="Why it was rejected, or what waits for an operator.")
+    token: str | None = Field(description="A fresh seller bearer token once verified; none otherwise.")
 
 
 class EnforcementView(BaseModel):

@@ -59,8 +59,9 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def ask_for_token(seller_id: str, error: str = "") -> str:
-    return _template("dashboard_token.html").substitute(seller=_e(seller_id), error=_e(error))
+def sign_in_page(next_path: str, error: str = "") -> str:
+    """The sign-in form: it posts the token, which becomes a cookie; `next_path` is where it goes then."""
+    return _template("dashboard_token.html").substitute(next=_e(next_path), error=_e(error))
 
 
 def empty(seller_id: str) -> str:

@@ -9,18 +9,23 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from services.metrics import dashboard, queries, repository, service, views
+from services.metrics.http_models import AtRiskOut, DefectsOut, HealthOut, ScorecardOut
 from services.metrics.policy import DEFAULT_POLICY
-from shared.auth import CurrentPrincipal, InvalidToken, require_access, require_operator, verify_token
+from shared.auth import CurrentPrincipal, Principal, require_access, require_operator
+from shared.browser_session import HTML_RESPONSES, BrowserSignIn, page
 from shared.events.common import BusinessTime, FulfillmentChannel
 from shared.events.metrics import MetricName
+from shared.http_guard import errors, json_errors
 from shared.runtime import Ctx
 
 events = service.Fold()
 
-router = APIRouter(prefix="/v1", tags=["seller performance"])
+router = APIRouter(prefix="/v1", tags=["seller performance"], responses=errors(401, 403, 404, 422))
 pages = APIRouter(tags=["seller dashboard"])
+signin = BrowserSignIn(path="/dashboard", sign_in_page=dashboard.sign_in_page)
 
 AsOf = Annotated[BusinessTime | None, Query(description="A past business day: windows end with that day.")]
+NO_TIME_YET = errors(409)
 
 
 async def _moment(ctx: Ctx, as_of: datetime | None) -> datetime:
@@ -30,29 +35,36 @@ async def _moment(ctx: Ctx, as_of: datetime | None) -> datetime:
     return now
 
 
+async def _known(ctx: Ctx, principal: Principal, seller_id: str) -> None:
+    """403 for another seller's data, then 404 for a seller no event has named."""
+    require_access(principal, seller_id)
+    if not await repository.known_seller(ctx.pool, seller_id):
+        raise HTTPException(404, f"no seller {seller_id}")
+
+
 @router.get("/sellers/at-risk", summary="Sellers at risk or critical, lowest rating first (operator)")
 async def at_risk(ctx: Ctx, principal: CurrentPrincipal,
-                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AtRiskOut]:
     require_operator(principal)
     rows = await repository.at_risk(ctx.pool, limit)
-    return [{"rank": i + 1, "seller_id": r["seller_id"], "rating": r["rating"], "band": r["band"],
-             "breached_metrics": list(r["breaches"]), "enforcement_level": r["level"],
-             "account_status": r["account_status"], "as_of": r["computed_at"]} for i, r in enumerate(rows)]
+    return [AtRiskOut(rank=i + 1, seller_id=r["seller_id"], rating=r["rating"], band=r["band"],
+                      breached_metrics=list(r["breaches"]), enforcement_level=r["level"],
+                      account_status=r["account_status"], as_of=r["computed_at"]) for i, r in enumerate(rows)]
 
 
-@router.get("/sellers/{seller_id}/scorecard", summary="Every metric against its target, sales, rating and band")
+@router.get("/sellers/{seller_id}/scorecard", response_model=ScorecardOut, responses=NO_TIME_YET,
+            summary="Every metric against its target, sales, rating and band")
 async def scorecard(ctx: Ctx, principal: CurrentPrincipal, seller_id: str, as_of: AsOf = None) -> dict[str, Any]:
-    require_access(principal, seller_id)
-    now = await queries.moment(ctx.pool, as_of)
-    if now is None:  # nothing consumed yet: an empty scorecard, not an error
-        return {"seller_id": seller_id, "as_of": None, "metrics": [], "sales": {}}
+    await _known(ctx, principal, seller_id)
+    now = await _moment(ctx, as_of)
     view = await queries.view(ctx.pool, seller_id, now, DEFAULT_POLICY, live=as_of is None)
     return views.scorecard_json(seller_id, now, view.card, view.health, DEFAULT_POLICY.fulfilled_window)
 
 
-@router.get("/sellers/{seller_id}/health", summary="Account health rating, band and the ledger of every point")
+@router.get("/sellers/{seller_id}/health", response_model=HealthOut, responses=NO_TIME_YET,
+            summary="Account health rating, band and the ledger of every point")
 async def health(ctx: Ctx, principal: CurrentPrincipal, seller_id: str, as_of: AsOf = None) -> dict[str, Any]:
-    require_access(principal, seller_id)
+    await _known(ctx, principal, seller_id)
     now = await _moment(ctx, as_of)
     view = await queries.view(ctx.pool, seller_id, now, DEFAULT_POLICY, full=True)
     standing = await repository.standing(ctx.pool, seller_id)
@@ -61,14 +73,15 @@ async def health(ctx: Ctx, principal: CurrentPrincipal, seller_id: str, as_of: A
     return {"seller_id": seller_id, "as_of": now, **views.health_json(view.health), "enforcement": enforcement}
 
 
-@router.get("/sellers/{seller_id}/defects", summary="The items behind a metric: order, kind, dates")
+@router.get("/sellers/{seller_id}/defects", response_model=DefectsOut, responses=NO_TIME_YET,
+            summary="The items behind a metric: order, kind, dates")
 async def defects(
     ctx: Ctx, principal: CurrentPrincipal, seller_id: str,
     metric: MetricName | None = None, channel: FulfillmentChannel | None = None,
     window: Annotated[int | None, Query(ge=1, le=365, description="One of the metric's windows")] = None,
     as_of: AsOf = None,
 ) -> dict[str, Any]:
-    require_access(principal, seller_id)
+    await _known(ctx, principal, seller_id)
     now = await _moment(ctx, as_of)
     rules = [r for r in DEFAULT_POLICY.rates if metric is None or r.name is metric]
     rules = [r for r in rules if channel is None or r.channel in (None, channel)]
@@ -86,24 +99,30 @@ async def defects(
     return {"seller_id": seller_id, "as_of": now, "metrics": groups}
 
 
-@pages.get("/dashboard/{seller_id}", response_class=HTMLResponse, summary="The seller's dashboard (HTML)")
-async def seller_dashboard(ctx: Ctx, request: Request, seller_id: str, token: str | None = None,
-                           as_of: AsOf = None) -> HTMLResponse:
-    if not token:
-        return HTMLResponse(dashboard.ask_for_token(seller_id))
-    try:
-        principal = verify_token(request.app.state.auth_secret, token)
-    except InvalidToken:
-        return HTMLResponse(dashboard.ask_for_token(seller_id, "That token is not valid."), status_code=401)
+pages.include_router(signin.router())
+
+
+@pages.get("/dashboard", response_class=HTMLResponse, summary="The dashboard's sign-in page (HTML)",
+           responses={200: {"content": {"text/html": {}}}})
+async def sign_in_page() -> HTMLResponse:
+    return signin.ask("/dashboard", status_code=200)
+
+
+@pages.get("/dashboard/{seller_id}", response_class=HTMLResponse, summary="The seller's dashboard (HTML)",
+           responses={200: {"content": {"text/html": {}}}, **HTML_RESPONSES, **json_errors(413, 422)})
+async def seller_dashboard(ctx: Ctx, request: Request, seller_id: str, as_of: AsOf = None) -> HTMLResponse:
+    here = signin.page_path(seller_id)
+    principal = signin.principal(request)
+    if principal is None:
+        return signin.ask(here)
     if not principal.may_access(seller_id):
-        return HTMLResponse(dashboard.ask_for_token(seller_id, "That token belongs to another seller."),
-                            status_code=403)
+        return signin.ask(here, "You are signed in as another seller.", 403)
     now = await queries.moment(ctx.pool, as_of)
     if now is None:
-        return HTMLResponse(dashboard.empty(seller_id))
+        return page(dashboard.empty(seller_id))
     view = await queries.view(ctx.pool, seller_id, now, DEFAULT_POLICY, full=True)
     trends = await queries.trend(ctx.pool, seller_id, now.date(), dashboard.TREND_DAYS, DEFAULT_POLICY)
     wanted = [(next(r for r in DEFAULT_POLICY.rates if r.key == rate.key), rate.window_days)
               for rate in view.card.rates if rate.denominator]
     drill = await queries.drilldowns(ctx.pool, seller_id, wanted, now)
-    return HTMLResponse(dashboard.render(view, trends, drill, DEFAULT_POLICY))
+    return page(dashboard.render(view, trends, drill, DEFAULT_POLICY))

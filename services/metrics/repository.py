@@ -215,6 +215,14 @@ async def take_stale(conn: asyncpg.Connection, limit: int) -> set[str]:
     return {r["seller_id"] for r in records}
 
 
+async def known_seller(db: Db, seller_id: str) -> bool:
+    """Whether any event consumed so far named the seller."""
+    known: bool = await db.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM sellers WHERE seller_id = $1)"
+        " OR EXISTS (SELECT 1 FROM items WHERE seller_id = $1)", seller_id)
+    return known
+
+
 async def all_sellers(db: Db) -> list[str]:
     records = await db.fetch(
         "SELECT seller_id FROM sellers UNION SELECT DISTINCT seller_id FROM items"

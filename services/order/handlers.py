@@ -18,6 +18,7 @@ from shared.auth import CurrentPrincipal, require_access
 from shared.events.clock import ClockTicked
 from shared.events.common import BusinessTime, CancelledBy, FulfillmentChannel, OrderStatus, ShippingSpeed, ShortText
 from shared.events.order import OrderRejection
+from shared.http_guard import errors
 from shared.messaging.dispatch import Dispatcher
 from shared.runtime import Ctx
 
@@ -26,7 +27,7 @@ events = Dispatcher()
 events.on_run(*service.ASKS)(batch.apply_order_events)
 events.on(ClockTicked)(service.on_clock_tick)
 
-router = APIRouter(prefix="/v1", tags=["orders"])
+router = APIRouter(prefix="/v1", tags=["orders"], responses=errors(401, 403, 404, 409, 413, 422))
 
 
 class LineView(BaseModel):
@@ -118,7 +119,7 @@ async def list_orders(
     status: OrderStatus | None = None,
     seller_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[OrderView]:
     seller = _seller_of(principal, seller_id)
     orders = await repository.list_for_seller(ctx.pool, seller, status=status, limit=limit, offset=offset)

@@ -1059,7 +1059,7 @@ DOCKERFILE_BREAKAGES = {
         "ENTRYPOINT",
     ),
     "shell entrypoint": ('ENTRYPOINT ["sellerflow"]', "ENTRYPOINT sellerflow", "exec form"),
-    "other python": ("python:3.11-slim", "python:3.13-slim", "not python:3.11"),
+    "other python": ("python:3.11.14-slim-bookworm", "python:3.13.9-slim-bookworm", "not python:3.11"),
 }
 
 
@@ -1074,3 +1074,81 @@ def test_dockerfile_problems_finds_a_broken_copy(dockerfile_text, breakage):
 def test_a_user_set_only_in_the_builder_stage_does_not_count():
     text = 'FROM python:3.11-slim AS builder\nUSER 10001\nFROM python:3.11-slim\nENTRYPOINT ["sellerflow"]\n'
     assert dockerfile_user(text) == "root"
+
+
+# -- secrets and the supply chain (design.md section 8, issue 13) ---------------------------------------
+
+_REQUIRED_VAR = re.compile(r"^\$\{AUTH_SECRET:\?[^}]+\}$")
+
+
+def compose_secret_problems(doc: Doc, image_entrypoint: list[str]) -> list[str]:
+    """Every service takes AUTH_SECRET from the caller's environment, required, with no default to fall back on."""
+    problems = []
+    for name in compose_run_targets(doc, image_entrypoint):
+        value = str(compose_env(compose_services(doc)[name]).get("AUTH_SECRET", ""))
+        if not _REQUIRED_VAR.match(value):
+            problems.append(f"compose service {name!r} does not require AUTH_SECRET (${{AUTH_SECRET:?...}}): {value!r}")
+    return problems
+
+
+def test_compose_requires_an_auth_secret_and_offers_no_default(compose_doc, entrypoint):
+    assert compose_secret_problems(compose_doc, entrypoint) == []
+    broken = copy.deepcopy(compose_doc)
+    broken["x-sellerflow"]["environment"]["AUTH_SECRET"] = "${AUTH_SECRET:-dev-only-auth-secret}"
+    for service in compose_services(broken).values():
+        if isinstance(service.get("environment"), dict) and "AUTH_SECRET" in service["environment"]:
+            service["environment"]["AUTH_SECRET"] = "${AUTH_SECRET:-dev-only-auth-secret}"
+    assert compose_secret_problems(broken, entrypoint) != []
+
+
+def test_the_secret_templates_auth_secret_is_a_placeholder_the_services_refuse(k8s_docs):
+    from shared.auth import secret_problem
+
+    [secret] = [doc for doc in k8s_docs if doc.get("kind") == "Secret"]
+    assert secret_problem(str(secret["stringData"]["AUTH_SECRET"])) is not None
+    assert "openssl rand" in SECRET_TEMPLATE.read_text() and "AUTH_SECRET_PREVIOUS" in SECRET_TEMPLATE.read_text()
+
+
+_EXACT_IMAGE = re.compile(r"^python:\d+\.\d+\.\d+(-[a-z0-9-]+)?(@sha256:[0-9a-f]{64})?$|@sha256:[0-9a-f]{64}$")
+
+
+def dockerfile_supply_problems(text: str) -> list[str]:
+    """The base image is an exact version (or a digest), and dependencies come from the hashed lock only."""
+    problems = []
+    default = re.search(r"^ARG PYTHON_IMAGE=(\S+)$", text, re.M)
+    if default is None or not _EXACT_IMAGE.search(default[1]):
+        problems.append(f"the base image is not pinned: {default[1] if default else 'no ARG PYTHON_IMAGE'}")
+    runs = " ".join(body for kind, body in dockerfile_instructions(text) if kind == "RUN")
+    if "--require-hashes -r requirements/runtime.txt" not in runs:
+        problems.append("dependencies are not installed from requirements/runtime.txt with --require-hashes")
+    if re.search(r"pip (install|wheel)(?![^&]*(--require-hashes|--no-deps))", runs):
+        problems.append("a pip install resolves dependencies outside the lock")
+    return problems
+
+
+def test_the_dockerfile_pins_its_base_image_and_installs_only_from_the_hashed_lock(dockerfile_text):
+    assert dockerfile_supply_problems(dockerfile_text) == []
+    assert dockerfile_supply_problems(dockerfile_text.replace("3.11.14-slim-bookworm", "3.11-slim")) != []
+    assert dockerfile_supply_problems(dockerfile_text.replace("--no-deps --no-build-isolation .", ".")) != []
+
+
+@pytest.mark.parametrize("lock", ["runtime.txt", "dev.txt"])
+def test_every_locked_requirement_is_pinned_with_a_hash(lock):
+    text = (ROOT / "requirements" / lock).read_text()
+    requirements = [r for r in re.split(r"(?<!\\)\n(?=\S)", text) if r.strip() and not r.startswith("#")]
+    assert requirements, f"requirements/{lock} is empty"
+    for requirement in requirements:
+        assert re.match(r"^[A-Za-z0-9._-]+==\S+", requirement), requirement.splitlines()[0]
+        assert "--hash=sha256:" in requirement, requirement.splitlines()[0]
+
+
+@pytest.mark.parametrize(("lock", "extras"), [("runtime.txt", []), ("dev.txt", ["dev", "embedded"])])
+def test_the_lock_holds_every_dependency_pyproject_declares(lock, extras):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("lock_covers", ROOT / "requirements" / "lock_covers.py")
+    assert spec is not None and spec.loader is not None
+    lock_covers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lock_covers)
+    assert lock_covers.missing(ROOT / "requirements" / lock, extras) == [], "run `make lock`"
+    assert lock_covers.missing(ROOT / "requirements" / "runtime.txt", ["dev"]) != []  # it can fail

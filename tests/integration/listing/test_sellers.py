@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import pytest
 
 from shared.events import topics
 from shared.events.common import EnforcementAction
-from shared.runtime import ServiceRuntime
+from shared.runtime import ServiceRuntime, create_http_app
 from tests.integration.listing.helpers import (
     IBAN,
     enforcement,
@@ -94,6 +95,50 @@ async def test_one_tax_id_holds_one_account_even_when_two_registrations_race(lis
     assert [r["code"] for r in third["reasons"]] == ["tax_id_already_registered"]
 
 
+def _anonymous(runtime: ServiceRuntime, token: str | None = None) -> httpx.AsyncClient:
+    app = create_http_app(runtime, manage_lifecycle=False)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service", headers=headers)
+
+
+async def test_an_anonymous_registrant_gets_the_same_answer_whether_or_not_its_tax_id_is_registered(
+    listing: ServiceRuntime,
+) -> None:
+    taken = tax_id()
+    await register(listing, registration(tax_id=taken))  # someone else's account
+    async with _anonymous(listing) as anyone:
+        fresh = await anyone.post("/v1/sellers", json=registration())
+        duplicate = await anyone.post("/v1/sellers", json=registration(tax_id=taken))
+
+    assert fresh.status_code == duplicate.status_code == 202
+    answers = [fresh.json(), duplicate.json()]
+    assert [sorted(a) for a in answers] == [["message", "receipt", "seller_id", "status"]] * 2
+    assert {(a["status"], a["message"]) for a in answers} == {(answers[0]["status"], answers[0]["message"])}
+
+
+async def test_a_registrant_reads_its_own_outcome_with_its_receipt_and_only_a_verified_seller_gets_a_token(
+    listing: ServiceRuntime,
+) -> None:
+    taken = tax_id()
+    await register(listing, registration(tax_id=taken))
+    async with _anonymous(listing) as anyone:
+        fresh = (await anyone.post("/v1/sellers", json=registration())).json()
+        duplicate = (await anyone.post("/v1/sellers", json=registration(tax_id=taken))).json()
+    async with _anonymous(listing, fresh["receipt"]) as registrant:
+        verified = await registrant.get(f"/v1/sellers/{fresh['seller_id']}/registration")
+        others = await registrant.get(f"/v1/sellers/{duplicate['seller_id']}/registration")
+        account = await registrant.get(f"/v1/sellers/{fresh['seller_id']}")  # a receipt is not a seller token
+    async with _anonymous(listing, duplicate["receipt"]) as registrant:
+        rejected = (await registrant.get(f"/v1/sellers/{duplicate['seller_id']}/registration")).json()
+
+    assert verified.status_code == 200 and verified.json()["status"] == "active"
+    async with _anonymous(listing, verified.json()["token"]) as seller:
+        assert (await seller.get(f"/v1/sellers/{fresh['seller_id']}")).status_code == 200
+    assert others.status_code == 403 and account.status_code == 403
+    assert rejected["status"] == "rejected" and rejected["token"] is None
+    assert [r["code"] for r in rejected["reasons"]] == ["tax_id_already_registered"]
+
+
 async def test_a_company_whose_representative_is_named_otherwise_waits_for_an_operator(
     listing: ServiceRuntime,
 ) -> None:
@@ -102,7 +147,8 @@ async def test_a_company_whose_representative_is_named_otherwise_waits_for_an_op
     assert seller["status"] == "pending_review"
     assert [r["code"] for r in seller["reasons"]] == ["holder_name_mismatch"]
 
-    async with client(listing, seller["token"]) as own:
+    assert seller["token"] is None  # not verified yet
+    async with client(listing, token_of(listing, seller_id)) as own:
         refused = await own.post(f"/v1/sellers/{seller_id}/decision",
                                  json={"approved": True, "at": seller["updated_at"]})
         early = await own.post(f"/v1/sellers/{seller_id}/listings", json={})

@@ -13,19 +13,20 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 
 from sellerflow.rebuild import rebuild
 from services.metrics import queries, views
 from shared import db
-from shared.auth import seller_token
+from shared.auth import Principal, issue_token, seller_token
 from shared.clock import tick
 from shared.events import Event, new_event, parse_event, topics
 from shared.events.clock import ClockTicked
 from shared.events.common import EnforcementAction, FulfillmentChannel
 from shared.events.order import OrderPlaced
-from shared.runtime import ServiceRuntime
+from shared.runtime import ServiceRuntime, create_http_app
 from shared.settings import Settings
 from tests.integration.metrics.history import (
     History,
@@ -309,18 +310,70 @@ async def test_the_drill_down_lists_every_order_behind_a_rate(metrics: ServiceRu
                 assert datetime.fromisoformat(item["leaves_window_on"]).date() == attributed + 60 * DAY
 
 
-async def test_the_dashboard_is_a_page_a_seller_opens_with_its_token(metrics: ServiceRuntime, history: History
-                                                                     ) -> None:
+PAGE_HEADERS = {"referrer-policy": "no-referrer", "cache-control": "no-store", "x-content-type-options": "nosniff"}
+
+
+def _browser(metrics: ServiceRuntime) -> httpx.AsyncClient:
+    """A browser: no Authorization header, keeps cookies, does not follow redirects."""
+    app = create_http_app(metrics, manage_lifecycle=False)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service")
+
+
+def _secured_page(response: httpx.Response) -> None:
+    assert {k: response.headers.get(k) for k in PAGE_HEADERS} == PAGE_HEADERS
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+
+
+async def test_the_dashboard_signs_a_seller_in_with_a_posted_token_kept_in_a_strict_cookie(
+    metrics: ServiceRuntime, history: History,
+) -> None:
     secret = metrics.settings.auth_secret.get_secret_value()
     seller = SELLERS[2]
-    async with client(metrics) as http:
-        page = await http.get(f"/dashboard/{seller}", params={"token": seller_token(secret, seller)})
+    token = seller_token(secret, seller)
+    async with _browser(metrics) as browser:
+        asked = await browser.get(f"/dashboard/{seller}")
+        assert asked.status_code == 401 and 'method="post"' in asked.text and 'name="token"' in asked.text
+        _secured_page(asked)
+        signed_in = await browser.post("/dashboard/sign-in", data={"token": token, "next": f"/dashboard/{seller}"})
+        assert signed_in.status_code == 303 and signed_in.headers["location"] == f"/dashboard/{seller}"
+        cookie = signed_in.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie and "path=/dashboard" in cookie
+        page = await browser.get(signed_in.headers["location"])
         assert page.status_code == 200 and "Account health" in page.text and "<svg" in page.text
         assert "https://" not in page.text  # nothing from the internet
-        asked = await http.get(f"/dashboard/{seller}")
-        assert asked.status_code == 200 and 'name="token"' in asked.text
-        wrong = await http.get(f"/dashboard/{seller}", params={"token": seller_token(secret, SELLERS[1])})
-        assert wrong.status_code == 403
+        assert token not in page.text and "token=" not in str(page.url)
+        _secured_page(page)
+        other = await browser.get(f"/dashboard/{SELLERS[1]}")
+        assert other.status_code == 403 and "Account health" not in other.text
+        signed_out = await browser.post("/dashboard/sign-out")
+        assert signed_out.status_code == 303 and not browser.cookies.get("sellerflow_session")
+        assert (await browser.get(f"/dashboard/{seller}")).status_code == 401
+
+
+async def test_the_dashboard_refuses_an_expired_token_and_a_sign_in_posted_from_another_site(
+    metrics: ServiceRuntime, history: History,
+) -> None:
+    secret = metrics.settings.auth_secret.get_secret_value()
+    seller = SELLERS[2]
+    expired = issue_token(secret, Principal("seller", seller), ttl=timedelta(hours=1),
+                          now=datetime.now(UTC) - timedelta(hours=2))
+    async with _browser(metrics) as browser:
+        refused = await browser.post("/dashboard/sign-in", data={"token": expired})
+        assert refused.status_code == 401 and "set-cookie" not in refused.headers
+        _secured_page(refused)
+        foreign = await browser.post("/dashboard/sign-in", data={"token": seller_token(secret, seller)},
+                                     headers={"Origin": "https://evil.example"})
+        assert foreign.status_code == 403 and "set-cookie" not in foreign.headers
+        elsewhere = await browser.post("/dashboard/sign-in", data={"token": seller_token(secret, seller),
+                                                                   "next": "https://evil.example/x"})
+        assert elsewhere.headers["location"] == "/dashboard"
+
+
+async def test_an_unknown_seller_has_no_scorecard(metrics: ServiceRuntime, history: History) -> None:
+    async with client(metrics) as http:
+        for path in ("scorecard", "health", "defects"):
+            missing = await http.get(f"/v1/sellers/NOPE-{RUN}/{path}")
+            assert missing.status_code == 404 and missing.json()["detail"] == f"no seller NOPE-{RUN}"
 
 
 async def test_when_the_day_turns_sellers_whose_windows_moved_are_republished(

@@ -44,6 +44,7 @@ def test_a_sparkline_leaves_gaps_where_a_window_was_empty_and_draws_the_target()
     assert "stroke-dasharray" in svg
 
 
-def test_without_a_token_the_page_asks_for_one() -> None:
-    page = dashboard.ask_for_token("S-1", "That token is not valid.")
-    assert 'name="token"' in page and "That token is not valid." in page
+def test_the_sign_in_page_posts_the_token_and_escapes_where_it_goes_next() -> None:
+    page = dashboard.sign_in_page('/dashboard/S-1"><script>', "That token is not valid.")
+    assert 'method="post"' in page and 'action="/dashboard/sign-in"' in page and 'name="token"' in page
+    assert "That token is not valid." in page and "<script>" not in page
