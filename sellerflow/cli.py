@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import signal
+from collections.abc import Coroutine
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -15,12 +17,21 @@ from shared.auth import InsecureSecret, operator_token, parse_ttl, require_auth_
 from shared.events import topics as topic_names
 from shared.settings import SERVICE_NAMES, Settings, get_settings
 
+if TYPE_CHECKING:
+    from shared.messaging.ledger import Status
+
+T = TypeVar("T")
+#: The ledger's statuses (shared.messaging.ledger.STATUSES; not imported here, to keep start-up light).
+STATUSES: tuple[Status, ...] = ("outstanding", "replayed", "resolved")
+
 app = typer.Typer(no_args_is_help=True, help=__doc__, pretty_exceptions_show_locals=False)
 topics_app = typer.Typer(no_args_is_help=True, help="Kafka topics.")
-dlq_app = typer.Typer(no_args_is_help=True, help="Dead letters: list them, re-drive them.")
+dlq_app = typer.Typer(no_args_is_help=True, help="The dead-letter ledger: list, replay, resolve.")
+outbox_app = typer.Typer(no_args_is_help=True, help="Outbox rows the broker refused for good.")
 token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens signed with AUTH_SECRET.")
 app.add_typer(topics_app, name="topics")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(outbox_app, name="outbox")
 app.add_typer(token_app, name="token")
 metrics_app = typer.Typer(no_args_is_help=True, help="The metrics service's state.")
 app.add_typer(metrics_app, name="metrics")
@@ -126,39 +137,104 @@ def _bootstrap() -> str:
 TopicOption = Annotated[list[str] | None, typer.Option("--topic", "-t", help="Logical topic (repeatable)")]
 
 
-@dlq_app.command("list")
-def dlq_list(topic: TopicOption = None) -> None:
-    """Every dead letter of the topics (default: all), with the error and where it came from."""
-    from sellerflow.dlq import read_dead_letters
+StatusOption = Annotated[str, typer.Option("--status", help="outstanding, replayed or resolved")]
+ServicesOption = Annotated[list[str] | None, typer.Option("--service", "-s", help="Only these services (repeatable)")]
+ByOption = Annotated[str | None, typer.Option("--by", help="Who does it (default: the login name)")]
+NoteOption = Annotated[str | None, typer.Option("--note", help="Why")]
 
-    letters = asyncio.run(read_dead_letters(get_settings(), _bootstrap(), topic or topic_names.ALL_TOPICS))
+
+@dlq_app.command("list")
+def dlq_list(
+    topic: Annotated[str | None, typer.Option("--topic", "-t", help="Only this logical topic")] = None,
+    status: StatusOption = "outstanding",
+    all_letters: Annotated[bool, typer.Option("--all", help="Every status")] = False,
+    service: ServicesOption = None,
+) -> None:
+    """Each service's dead-letter ledger: outstanding letters by default, with the error and where they came from."""
+    from sellerflow import dlq
+
+    chosen = None if all_letters else _status(status)
+    letters = _ledger_call(dlq.list_letters(get_settings(), service or SERVICE_NAMES, status=chosen, topic=topic))
     for letter in letters:
         typer.echo(letter.summary())
-    typer.echo(f"{len(letters)} dead letters")
+    typer.echo(f"{len(letters)} {'dead letters' if all_letters else chosen}")
 
 
 @dlq_app.command("replay")
 def dlq_replay(
-    topic: Annotated[str, typer.Option("--topic", "-t", help="Logical topic whose dead letters to replay")],
-    partition: Annotated[int | None, typer.Option(help="The dead letter's partition in <topic>.dlq")] = None,
-    offset: Annotated[int | None, typer.Option(help="The dead letter's offset in <topic>.dlq")] = None,
-    all_letters: Annotated[bool, typer.Option("--all", help="Replay every dead letter of the topic")] = False,
+    letter: Annotated[str | None, typer.Argument(help="<service>/<id>, as `dlq list` prints it")] = None,
+    all_letters: Annotated[bool, typer.Option("--all", help="Every outstanding letter (each once)")] = False,
+    topic: Annotated[str | None, typer.Option("--topic", "-t", help="With --all: only this logical topic")] = None,
+    service: ServicesOption = None,
     body: Annotated[Path | None, typer.Option(help="A corrected message body to send instead")] = None,
+    by: ByOption = None,
+    note: NoteOption = None,
 ) -> None:
-    """Re-drive dead letters to their original topic (the inbox skips any already applied)."""
-    from sellerflow.dlq import read_dead_letters, replay
+    """Re-drive outstanding dead letters to their original topic through the service's outbox; mark them replayed."""
+    from sellerflow import dlq
 
-    if not all_letters and (partition is None or offset is None):
-        raise typer.BadParameter("name one dead letter with --partition and --offset, or pass --all")
+    if all_letters == (letter is not None):
+        raise typer.BadParameter("name one letter (<service>/<id>) or pass --all")
     if body is not None and all_letters:
-        raise typer.BadParameter("--body replaces one message: name it with --partition and --offset")
-    bootstrap = _bootstrap()
-    letters = asyncio.run(read_dead_letters(get_settings(), bootstrap, [topic]))
-    chosen = [d for d in letters if all_letters or (d.partition == partition and d.offset == offset)]
-    if not chosen:
-        raise typer.BadParameter("no such dead letter")
-    sent = asyncio.run(replay(bootstrap, chosen, replacement=body.read_bytes() if body else None))
-    typer.echo(f"replayed {sent} messages")
+        raise typer.BadParameter("--body replaces one message: name the letter")
+    who = by or getpass.getuser()
+    if letter is not None:
+        replaced = body.read_bytes() if body is not None else None
+        one = _ledger_call(dlq.replay_one(get_settings(), letter, by=who, note=note, body=replaced))
+        typer.echo(one.summary())
+        typer.echo("replayed 1 letter")
+        return
+    done, too_large = _ledger_call(dlq.replay_outstanding(get_settings(), service or SERVICE_NAMES, by=who,
+                                                          note=note, topic=topic))
+    for entry in done:
+        typer.echo(entry.summary())
+    typer.echo(f"replayed {len(done)} letters")
+    if too_large:
+        typer.echo(f"left outstanding, too large to send (replay each with --body, or resolve it): "
+                   f"{', '.join(too_large)}")
+
+
+@dlq_app.command("resolve")
+def dlq_resolve(
+    letter: Annotated[str, typer.Argument(help="<service>/<id>, as `dlq list` prints it")],
+    by: Annotated[str, typer.Option("--by", help="Who resolves it")],
+    note: Annotated[str, typer.Option("--note", help="Why it needs no replay")],
+) -> None:
+    """Close an outstanding dead letter without replaying it."""
+    from sellerflow import dlq
+
+    typer.echo(_ledger_call(dlq.resolve_one(get_settings(), letter, by=by, note=note)).summary())
+
+
+@outbox_app.command("list")
+def outbox_list(service: ServicesOption = None) -> None:
+    """Outbox rows the broker refused for good (too large, an illegal topic), set aside by each service's relay."""
+    from sellerflow import dlq
+
+    rows = _ledger_call(dlq.set_aside_rows(get_settings(), service or SERVICE_NAMES))
+    for name, row in rows:
+        typer.echo(f"{name}  outbox#{row.id}  {row.topic}  key={row.key}  {row.size_bytes} B  "
+                   f"set aside {row.set_aside_at:%Y-%m-%d %H:%M:%S}: {row.set_aside_reason}")
+    typer.echo(f"{len(rows)} rows set aside")
+
+
+def _status(text: str) -> Status:
+    for status in STATUSES:
+        if text == status:
+            return status
+    raise typer.BadParameter(f"--status is one of {', '.join(STATUSES)}")
+
+
+def _ledger_call(call: Coroutine[Any, Any, T]) -> T:
+    """Run a ledger call; its refusals become one line, not a traceback."""
+    from sellerflow.dlq import LedgerUnavailable
+    from shared.messaging.ledger import LetterNotFound, LetterNotOutstanding, TooLargeToReplay
+
+    try:
+        return asyncio.run(call)
+    except (LedgerUnavailable, LetterNotFound, LetterNotOutstanding, TooLargeToReplay, ValueError) as error:
+        typer.echo(f"sellerflow: {error}", err=True)
+        raise typer.Exit(1) from None
 
 
 @metrics_app.command("rebuild")

@@ -1,6 +1,7 @@
 """`sellerflow metrics rebuild`: drop the metrics state and rebuild it from every topic, from the beginning.
 
-Stop the metrics service first. The rebuild drops the metrics schema, applies its migrations again,
+Stop the metrics service first. The rebuild drops the metrics schema (its dead-letter ledger is kept:
+what an operator replayed or resolved stays so), applies its migrations again,
 then reads every input topic with an explicit assignment of all partitions (no consumer group, so
 the service's committed offsets stay where they are) from the earliest offset, applying batches with
 the same fold the service runs, without publishing anything. Tansu's end offsets are unreliable after
@@ -28,7 +29,7 @@ from services.metrics.app import SPEC
 from services.metrics.policy import DEFAULT_POLICY, Policy
 from shared import db
 from shared.events import InvalidEvent, parse_event
-from shared.messaging import inbox
+from shared.messaging import inbox, ledger
 from shared.messaging.broker import _admin_security_kwargs
 from shared.messaging.consumer import Incoming, Record
 from shared.settings import Settings
@@ -58,8 +59,9 @@ async def rebuild(settings: Settings, *, bootstrap_servers: str, dsn: str, idle_
     started = time.monotonic()
     schema = settings.schema_for(SPEC.name)
     report = RebuildReport(schema)
-    await db.drop_schema(dsn, schema)
-    await db.migrate(dsn, schema, [db.MESSAGING_MIGRATIONS, SPEC.migrations])
+    async with ledger.kept_through(dsn, schema):  # the dead-letter ledger is not rebuilt from the topics
+        await db.drop_schema(dsn, schema)
+        await db.migrate(dsn, schema, [db.MESSAGING_MIGRATIONS, SPEC.migrations])
     pool = await db.create_pool(dsn, schema, size=2)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None,
                                 fetch_max_wait_ms=50, max_partition_fetch_bytes=4 * 1024 * 1024,

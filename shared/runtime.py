@@ -20,13 +20,14 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from shared import business_clock, db, http_validation, telemetry
+from shared import business_clock, db, http_validation, ops_api, telemetry
 from shared.auth import TokenKeys
 from shared.events import topics
 from shared.http_guard import guard
+from shared.messaging import ledger
 from shared.messaging.broker import create_topics, make_broker, relay_publisher, subscribe
 from shared.messaging.consumer import BatchHandler, BatchProcessor
-from shared.messaging.outbox import OutboxRelay
+from shared.messaging.outbox import OutboxRelay, unsent_count
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class ServiceRuntime:
                 logical_topic=settings.logical_topic,
                 max_transient_wait=settings.consumer_max_transient_wait,
                 max_clock_skew=settings.max_clock_skew,
+                max_message_bytes=settings.kafka_max_message_bytes,
             )
             subscribe(broker, processor, settings, spec.inputs, description=spec.description)
             self._processor = processor
@@ -101,9 +103,10 @@ class ServiceRuntime:
         self._relay = OutboxRelay(
             pool, relay_publisher(broker), dsn=self.dsn, schema=self.schema, service=spec.name,
             physical_topic=settings.topic, batch_size=settings.relay_batch_size,
-            retention_seconds=settings.outbox_retention_seconds,
+            retention_seconds=settings.outbox_retention_seconds, max_message_bytes=settings.kafka_max_message_bytes,
         )
         self._tasks = [asyncio.create_task(self._relay.run(), name=f"{spec.name}-outbox-relay")]
+        self._tasks.append(asyncio.create_task(ledger.keep_retention(pool, settings.dead_letter_retention_seconds)))
         self._tasks += [asyncio.create_task(task(self._context)) for task in spec.background]
         self.ready = True
         log.info("service started", extra={"schema": self.schema, "inputs": list(spec.inputs)})
@@ -149,7 +152,7 @@ class ServiceRuntime:
                 highwater = consumer.highwater(partition)
                 if highwater is not None:
                     lag += max(highwater - await consumer.position(partition), 0)
-        unsent: int = await ctx.pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        unsent = await unsent_count(ctx.pool)
         now = await business_clock.current(ctx.pool)
         processor = self._processor
         return {
@@ -220,6 +223,7 @@ def create_http_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = True) -
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    app.include_router(ops_api.router)  # the operator's dead letters and set-aside outbox rows
     for router in spec.routers:
         app.include_router(router)
     guard(app)  # 413 and 422 before any route runs: bad input never causes a 500

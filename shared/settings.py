@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     #: Sent outbox rows are deleted after this long (operations, not business time).
     outbox_retention_seconds: float = Field(default=600.0, ge=0)
     relay_batch_size: int = Field(default=1000, ge=1, le=50_000)
+    #: The largest record the broker accepts (the producer's max_request_size, the broker's
+    #: message.max.bytes): an outbox row over it is set aside, a dead letter over it is cut to a preview.
+    kafka_max_message_bytes: int = Field(default=1_048_576, ge=65_536, le=100 * 1_048_576)
+    #: Dead letters' originals (buyer data among them) are deleted from the ledger after this long,
+    #: like the `.dlq` topics' own retention (design.md section 2).
+    dead_letter_retention_seconds: float = Field(default=30 * 86_400.0, gt=0)
 
     data_dir: str = ".sellerflow"
 

@@ -48,6 +48,15 @@ BATCH_SIZE = Histogram(
 )
 OUTBOX_PUBLISHED = Counter("sellerflow_outbox_published_total", "Outbox rows relayed", ["service"])
 OUTBOX_LAG = Gauge("sellerflow_outbox_unsent_rows", "Outbox rows not yet relayed", ["service"])
+OUTBOX_SET_ASIDE = Counter(
+    "sellerflow_outbox_set_aside_rows_total", "Outbox rows the broker refuses for good, set aside unsent",
+    ["service", "topic"],
+)
+DEAD_LETTERS_TRUNCATED = Counter(
+    "sellerflow_dead_letters_truncated_total",
+    "Dead letters too large to forward whole: the .dlq record carries a preview and a reference",
+    ["service", "topic"],
+)
 CONSUMER_LAG = Gauge(
     "sellerflow_consumer_lag", "Highwater minus position, per partition", ["service", "topic", "partition"]
 )

@@ -45,6 +45,7 @@ def make_broker(settings: Settings, bootstrap_servers: str, *, client_id: str) -
         acks="all",
         linger_ms=5,
         max_batch_size=256 * 1024,
+        max_request_size=settings.kafka_max_message_bytes,
         client_id=client_id,
         security=_security(settings),
         logger=logging.getLogger("faststream"),

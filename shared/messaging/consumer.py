@@ -123,6 +123,7 @@ class BatchProcessor:
         logical_topic: Callable[[str], str],
         max_transient_wait: float = 60.0,
         max_clock_skew: timedelta = timedelta(days=2),
+        max_message_bytes: int = dead_letters.DEFAULT_MAX_MESSAGE_BYTES,
     ) -> None:
         self.pool = pool
         self.handler = handler
@@ -131,6 +132,7 @@ class BatchProcessor:
         self.logical_topic = logical_topic
         self.max_transient_wait = max_transient_wait
         self.max_clock_skew = max_clock_skew
+        self.max_message_bytes = max_message_bytes  # a dead letter's `.dlq` record stays within it
         self.in_flight = 0  # batches being applied now: a fetched batch is past the consumer's position
         self.batches = 0
         self.records = 0
@@ -264,7 +266,7 @@ class BatchProcessor:
                 telemetry.MESSAGES_HANDLED.labels(self.service, item.topic).inc()
 
     async def _stage_dead_letters(self, conn: asyncpg.Connection, letters: list[dead_letters.DeadLetter]) -> None:
-        await dead_letters.stage_once(conn, letters, service=self.service)
+        await dead_letters.stage_once(conn, letters, service=self.service, max_message_bytes=self.max_message_bytes)
 
     async def _retrying_transient(self, attempt: Callable[[], Awaitable[T]]) -> T:
         delay = 0.1

@@ -6,6 +6,19 @@ unsent rows in id order, awaits every acknowledgement, then marks them sent and 
 replicas never publish the same bucket at once, so one seller's events leave in the order their
 transactions staged them; a crash between publish and commit republishes (consumers' inboxes
 make that harmless).
+
+No row can stop the relay (design.md section 6). Each row's outcome is handled on its own:
+- acknowledged: marked sent, never sent again;
+- refused for good (over `max_message_bytes`, an illegal topic name, or a broker error that no
+  retry can cure, see `is_permanent`): set aside with its reason (`set_aside_at`,
+  `set_aside_reason`), counted in `sellerflow_outbox_set_aside_rows_total`, listed by
+  `sellerflow outbox list` and `GET /v1/ops/outbox/set-aside`; the pass goes on with later rows,
+  of the same seller too;
+- failed for now (the broker away, a timeout): left unsent and retried with backoff; a row that
+  cannot even be handed over stops its bucket for this pass, so later rows of that seller do not
+  overtake it. (An acknowledgement that fails after later rows of the same partition were
+  acknowledged cannot be taken back without an idempotent producer, which Tansu lacks: those stay
+  sent, the failed row follows them.)
 """
 
 from __future__ import annotations
@@ -13,14 +26,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import logging
+import re
+import uuid
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import asyncpg
+from aiokafka import errors as kafka_errors
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from opentelemetry.trace import SpanKind
+from pydantic import BaseModel, Field
 
 from shared import telemetry
 from shared.db import TRANSIENT_DB_ERRORS
@@ -111,6 +131,72 @@ async def _insert(conn: asyncpg.Connection, rows: Iterable[OutboxRow]) -> int:
 Publish = Callable[[str, bytes | None, bytes, dict[str, str]], Awaitable[Awaitable[Any]]]
 
 
+#: Kafka's legal topic names: anything else is refused for good.
+_LEGAL_TOPIC = re.compile(r"[a-zA-Z0-9._-]{1,249}")
+
+#: Broker refusals that no retry cures: the row is set aside. Anything else is treated as transient.
+_PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
+    kafka_errors.MessageSizeTooLargeError,
+    kafka_errors.RecordTooLargeError,
+    kafka_errors.RecordListTooLargeError,
+    kafka_errors.InvalidTopicError,
+    kafka_errors.CorruptRecordException,
+    kafka_errors.InvalidTimestampError,
+    kafka_errors.UnsupportedForMessageFormatError,
+    UnicodeError,  # a header that cannot be encoded: that row's data, not the broker's state
+)
+
+
+def is_permanent(error: BaseException) -> bool:
+    """True when the broker will never take this record, however often it is sent."""
+    return isinstance(error, _PERMANENT_ERRORS)
+
+
+def record_size(key: bytes | None, value: bytes, headers: Mapping[str, str]) -> int:
+    """The record's size as the producer measures it against its max_request_size."""
+    encoded = [(k, v.encode()) for k, v in headers.items()]
+    size: int = DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, encoded)
+    return size
+
+
+@functools.lru_cache(maxsize=1024)
+def _legal_topic(topic: str) -> bool:
+    return _LEGAL_TOPIC.fullmatch(topic) is not None
+
+
+def refusal(topic: str, key: bytes | None, value: bytes, headers: Mapping[str, str], limit: int) -> str | None:
+    """Why the broker would refuse this record for good, known before it is handed over; None if not.
+
+    A record whose key and value take under half the limit is not measured (its headers are the
+    relay's own, or a dead letter's, bounded): the producer measures every record anyway, and its
+    refusal sets the row aside just the same. This keeps the common case cheap.
+    """
+    if not _legal_topic(topic):
+        return "InvalidTopicError: not a legal Kafka topic name"
+    if len(value) + (len(key) if key else 0) < limit // 2:
+        return None
+    try:
+        size = record_size(key, value, headers)
+    except UnicodeError:
+        return "UnicodeEncodeError: a header value is not encodable as UTF-8"
+    if size > limit:
+        return f"MessageSizeTooLargeError: {size} bytes, over the {limit}-byte limit"
+    return None
+
+
+@dataclass
+class PassOutcome:
+    """What one relay pass did with each row it read."""
+
+    sent: list[asyncpg.Record] = field(default_factory=list)
+    set_aside: list[tuple[asyncpg.Record, str]] = field(default_factory=list)
+    transient: Exception | None = None  # the last failure worth retrying; its rows stay unsent
+
+    @property
+    def settled(self) -> int:
+        return len(self.sent) + len(self.set_aside)
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -124,6 +210,7 @@ class OutboxRelay:
         batch_size: int = 1000,
         poll_interval: float = 1.0,
         retention_seconds: float = 600.0,
+        max_message_bytes: int = 1_048_576,
     ) -> None:
         self.pool = pool
         self.dsn = dsn
@@ -136,47 +223,97 @@ class OutboxRelay:
         #: Sent rows are deleted this long after sending: the outbox is a queue, and its rows may hold
         #: buyer data (a dead-lettered ingress order) that must not outlive its purpose.
         self.retention_seconds = retention_seconds
+        self.max_message_bytes = max_message_bytes
         self.published: dict[str, int] = {}  # logical topic -> records relayed (acknowledged and marked sent)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._lock_base = zlib.crc32((_LOCK_NAMESPACE + schema).encode()) & 0x7FFF_FFFF
 
-    async def publish_pending(self) -> int:
-        """One pass: relay every unsent row of the buckets this replica can lock. Returns rows sent."""
+    async def relay_once(self) -> PassOutcome:
+        """One pass: relay every unsent row of the buckets this replica can lock, and commit what it settled
+        (rows acknowledged marked sent, rows refused for good set aside); a transient failure is in the
+        outcome, for the caller to back off and retry the rest."""
         async with self.pool.acquire() as conn, conn.transaction():
             buckets = await conn.fetch(
-                "SELECT b.bucket FROM (SELECT DISTINCT bucket FROM outbox WHERE sent_at IS NULL) b"
+                "SELECT b.bucket FROM (SELECT DISTINCT bucket FROM outbox"
+                " WHERE sent_at IS NULL AND set_aside_at IS NULL) b"
                 " WHERE pg_try_advisory_xact_lock($1, b.bucket)",
                 self._lock_base,
             )
             if not buckets:
-                return 0
+                return PassOutcome()
             rows = await conn.fetch(
-                "SELECT id, topic, key, value, headers, event_type FROM outbox"
-                " WHERE sent_at IS NULL AND bucket = ANY($1::smallint[]) ORDER BY id LIMIT $2",
+                "SELECT id, topic, key, bucket, value, headers, event_type FROM outbox"
+                " WHERE sent_at IS NULL AND set_aside_at IS NULL AND bucket = ANY($1::smallint[])"
+                " ORDER BY id LIMIT $2",
                 [b["bucket"] for b in buckets],
                 self.batch_size,
             )
-            acks = [await self._send(row) for row in rows]
-            await asyncio.gather(*acks)
-            await conn.execute(
-                "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
-            )
+            outcome = await self.hand_over(rows)
+            if outcome.sent:
+                await conn.execute(
+                    "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [r["id"] for r in outcome.sent]
+                )
+            if outcome.set_aside:
+                await conn.executemany(
+                    "UPDATE outbox SET set_aside_at = now(), set_aside_reason = $2 WHERE id = $1",
+                    [(row["id"], reason) for row, reason in outcome.set_aside],
+                )
         # Counted right after the commit, with no await in between: /ops/progress never sees a row
         # both sent and uncounted.
-        for row in rows:
+        for row in outcome.sent:
             self.published[row["topic"]] = self.published.get(row["topic"], 0) + 1
-        telemetry.OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
-        return len(rows)
+        telemetry.OUTBOX_PUBLISHED.labels(self.service).inc(len(outcome.sent))
+        for row, reason in outcome.set_aside:
+            telemetry.OUTBOX_SET_ASIDE.labels(self.service, row["topic"]).inc()
+            log.error("outbox row set aside: the broker refuses it for good",
+                      extra={"outbox_id": row["id"], "topic": row["topic"], "reason": reason})
+        return outcome
 
-    async def _send(self, row: asyncpg.Record) -> Awaitable[Any]:
+    async def hand_over(self, rows: Sequence[asyncpg.Record]) -> PassOutcome:
+        """Send every row, then await each acknowledgement and sort each row by its own outcome."""
+        outcome = PassOutcome()
+        stalled: set[int] = set()  # buckets whose pass stopped at a transient failure
+        in_flight: list[tuple[asyncpg.Record, Awaitable[Any]]] = []
+        for row in rows:
+            if row["bucket"] in stalled:
+                continue
+            headers = self._headers(row)
+            key = row["key"].encode() if row["key"] else None
+            topic = self.physical_topic(row["topic"])
+            reason = refusal(topic, key, row["value"], headers, self.max_message_bytes)
+            if reason is not None:
+                outcome.set_aside.append((row, reason))
+                continue
+            try:
+                in_flight.append((row, await self._send(row, topic, key, headers)))
+            except Exception as error:
+                if is_permanent(error):
+                    outcome.set_aside.append((row, _describe(error)))
+                else:
+                    stalled.add(row["bucket"])
+                    outcome.transient = error
+        results = await asyncio.gather(*(ack for _, ack in in_flight), return_exceptions=True)
+        for (row, _), result in zip(in_flight, results, strict=True):
+            if not isinstance(result, BaseException):
+                outcome.sent.append(row)
+            elif is_permanent(result):
+                outcome.set_aside.append((row, _describe(result)))
+            else:  # a cancelled acknowledgement too: the row stays unsent, the relay goes on
+                outcome.transient = result if isinstance(result, Exception) else RuntimeError(_describe(result))
+        return outcome
+
+    @staticmethod
+    def _headers(row: asyncpg.Record) -> dict[str, str]:
         headers: dict[str, str] = row["headers"]
         if row["event_type"]:
             # The CloudEvents Kafka binding's type header: a consumer skips types it does not
             # handle without parsing the body (the body stays the whole structured event).
             headers = {**headers, TYPE_HEADER: row["event_type"]}
-        key = row["key"].encode() if row["key"] else None
-        topic = self.physical_topic(row["topic"])
+        return headers
+
+    async def _send(self, row: asyncpg.Record, topic: str, key: bytes | None, headers: dict[str, str]
+                    ) -> Awaitable[Any]:
         if "traceparent" in headers and not telemetry.is_sampled(headers):
             # An unsampled trace: its context travels on in the headers, without a span per record.
             return await self.publish(topic, key, row["value"], headers)
@@ -199,8 +336,12 @@ class OutboxRelay:
         try:
             while not self._stopping.is_set():
                 try:
-                    while await self.publish_pending() >= self.batch_size:
-                        pass
+                    while True:
+                        outcome = await self.relay_once()
+                        if outcome.transient is not None:
+                            raise outcome.transient  # what it settled is committed; back off for the rest
+                        if outcome.settled < self.batch_size:
+                            break
                     await self._update_lag()
                     if loop.time() >= next_purge:
                         await self.purge_sent(self.retention_seconds)
@@ -235,8 +376,7 @@ class OutboxRelay:
         return listener
 
     async def _update_lag(self) -> None:
-        unsent = await self.pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-        telemetry.OUTBOX_LAG.labels(self.service).set(unsent)
+        telemetry.OUTBOX_LAG.labels(self.service).set(await unsent_count(self.pool))
 
     async def purge_sent(self, older_than_seconds: float) -> int:
         """Delete rows relayed long ago: the outbox is a queue, not an archive."""
@@ -244,3 +384,38 @@ class OutboxRelay:
             "DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => $1)", older_than_seconds
         )
         return int(result.split()[-1])
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:1000]
+
+
+async def unsent_count(pool: asyncpg.Pool) -> int:
+    """Rows still to relay; set-aside rows are not among them (they wait for an operator, not the relay)."""
+    count: int = await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL AND set_aside_at IS NULL")
+    return count
+
+
+class SetAsideRow(BaseModel):
+    """An outbox row the broker refused for good (its content stays in the database)."""
+
+    id: int
+    topic: str = Field(description="Logical topic it was bound for")
+    key: str
+    event_id: uuid.UUID | None
+    event_type: str | None
+    size_bytes: int
+    created_at: datetime
+    set_aside_at: datetime
+    set_aside_reason: str
+
+
+async def set_aside_rows(pool: asyncpg.Pool, *, limit: int = 100) -> list[SetAsideRow]:
+    """The rows set aside, newest first."""
+    rows = await pool.fetch(
+        "SELECT id, topic, key, event_id, event_type, octet_length(value) AS size_bytes, created_at,"
+        " set_aside_at, set_aside_reason FROM outbox WHERE set_aside_at IS NOT NULL"
+        " ORDER BY set_aside_at DESC, id DESC LIMIT $1",
+        limit,
+    )
+    return [SetAsideRow.model_validate(dict(row)) for row in rows]

@@ -1,6 +1,7 @@
 """A tiny service for testing the messaging machinery itself: it records the orders it applies.
 
-Order ids steer it: `refuse-*` is refused (Unprocessable), `flaky-*` fails transiently while
+Order ids steer it: `refuse-*` is refused (Unprocessable), `picky-*` is refused while
+`FAULTS.picky` is set (a handler bug, later fixed), `flaky-*` fails transiently while
 `FAULTS.transient` is above zero, everything else is recorded in `applied`.
 """
 
@@ -21,6 +22,7 @@ from shared.runtime import ServiceSpec
 @dataclass
 class Faults:
     transient: int = 0
+    picky: bool = True
 
 
 FAULTS = Faults()
@@ -31,6 +33,8 @@ async def record_orders(conn: asyncpg.Connection, batch: Sequence[Incoming]) -> 
         order = item.event.data_as(CheckoutOrderPlaced)
         if order.order_id.startswith("refuse-"):
             raise Unprocessable("the probe refuses orders named refuse-*")
+        if order.order_id.startswith("picky-") and FAULTS.picky:
+            raise Unprocessable("the probe refuses orders named picky-* until FAULTS.picky is cleared")
         if order.order_id.startswith("flaky-") and FAULTS.transient > 0:
             FAULTS.transient -= 1
             raise asyncpg.exceptions.ConnectionDoesNotExistError("simulated database outage")

@@ -10,7 +10,8 @@ import pytest
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from sellerflow.dlq import read_dead_letters, replay
+from sellerflow import dlq
+from sellerflow.dlq import read_dead_letters
 from shared.events import topics
 from shared.messaging import dead_letters as dl
 from shared.runtime import ServiceRuntime
@@ -129,15 +130,15 @@ async def test_dlq_replay_re_drives_a_fixed_message(probe_service: ServiceRuntim
     broken = json.loads(good.to_bytes())
     broken["data"]["lines"][0]["quantity"] = -1  # impossible: refused at the door
     await publish(settings, topics.INGRESS_ORDERS, [(good.key, json.dumps(broken).encode())])
-    bootstrap = settings.kafka_bootstrap_servers or ""
 
     async def dead_lettered() -> bool:
-        return len(await read_dead_letters(settings, bootstrap, [topics.INGRESS_ORDERS])) == 1
+        return len(await dlq.list_letters(settings, ["probe"])) == 1
 
     await eventually(dead_lettered, what="the broken order dead-lettered")
-    [letter] = await read_dead_letters(settings, bootstrap, [topics.INGRESS_ORDERS])
-    assert "quantity" in letter.headers[dl.H_ERROR_MESSAGE]
-    assert await replay(bootstrap, [letter], replacement=good.to_bytes()) == 1
+    [letter] = await dlq.list_letters(settings, ["probe"])
+    assert "quantity" in letter.entry.reason
+    replayed = await dlq.replay_one(settings, f"probe/{letter.entry.id}", by="ops", body=good.to_bytes())
+    assert replayed.entry.status == "replayed"
     await eventually(lambda: _at_least(probe_service, good.data.order_id, 1), what="the fixed order applied")
 
 

@@ -8,12 +8,14 @@ from collections import defaultdict
 
 import asyncpg
 import pytest
+from faststream.kafka import KafkaBroker
+from prometheus_client import REGISTRY
 
 from shared import db
 from shared.messaging.broker import create_topics, make_broker, relay_publisher
-from shared.messaging.outbox import OutboxRelay, OutboxRow, stage_rows
+from shared.messaging.outbox import OutboxRelay, OutboxRow, set_aside_rows, stage_rows
 from shared.settings import Settings
-from tests.support.kafka import read_topic
+from tests.support.kafka import eventually, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -89,31 +91,87 @@ async def test_migrations_applied_by_replicas_starting_together_apply_once(setti
 
 
 async def test_the_relay_deletes_rows_once_they_are_older_than_the_retention(settings: Settings) -> None:
-    assert settings.kafka_bootstrap_servers and settings.database_url
-    dsn = settings.database_url.get_secret_value()
-    schema = settings.schema_for("purgetest")
-    await db.migrate(dsn, schema, [db.MESSAGING_MIGRATIONS])
-    await create_topics(settings, settings.kafka_bootstrap_servers, [TOPIC])
-    pool = await db.create_pool(dsn, schema, size=2)
-    broker = make_broker(settings, settings.kafka_bootstrap_servers, client_id="purge")
-    await broker.connect()
+    dsn, schema, pool, broker = await relay_parts(settings, "purgetest")
     relay = OutboxRelay(pool, relay_publisher(broker), dsn=dsn, schema=schema, service="purgetest",
                         physical_topic=settings.topic, poll_interval=0.05, retention_seconds=0.2)
     try:
         async with pool.acquire() as conn, conn.transaction():
             await stage_rows(conn, [OutboxRow(TOPIC, "S-1", b"{}")])
         task = asyncio.create_task(relay.run())
-        await asyncio.sleep(0.1)
-        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL") == 1  # sent, kept
-        await asyncio.sleep(0.5)
+        await eventually(lambda: _count(pool, "sent_at IS NOT NULL", 1), what="the first row sent")
+        await asyncio.sleep(0.3)  # older than the retention now
         async with pool.acquire() as conn, conn.transaction():  # new work wakes the relay; purging is due
             await stage_rows(conn, [OutboxRow(TOPIC, "S-1", b"{}")])
-        await asyncio.sleep(0.3)
-        first_gone = await pool.fetchval("SELECT count(*) FROM outbox")
+        await eventually(lambda: _count(pool, "true", 1), what="the row sent long ago deleted, the new one kept")
         relay.stop()
         await task
-        assert first_gone <= 1, "the row sent long ago was deleted"
     finally:
         await broker.stop()
         await pool.close()
         await db.drop_schema(dsn, schema)
+
+
+async def relay_parts(settings: Settings, name: str) -> tuple[str, str, asyncpg.Pool, KafkaBroker]:
+    """A migrated schema of its own, the topic, a pool on the schema and a connected broker."""
+    assert settings.kafka_bootstrap_servers and settings.database_url
+    dsn = settings.database_url.get_secret_value()
+    schema = settings.schema_for(name)
+    await db.migrate(dsn, schema, [db.MESSAGING_MIGRATIONS])
+    await create_topics(settings, settings.kafka_bootstrap_servers, [TOPIC])
+    pool = await db.create_pool(dsn, schema, size=2)
+    broker = make_broker(settings, settings.kafka_bootstrap_servers, client_id=name)
+    await broker.connect()
+    return dsn, schema, pool, broker
+
+
+async def _count(pool: asyncpg.Pool, where: str, expected: int) -> bool:
+    count: int = await pool.fetchval(f"SELECT count(*) FROM outbox WHERE {where}")
+    return count == expected
+
+
+async def test_rows_the_broker_refuses_for_good_are_set_aside_and_every_other_row_is_published_once(
+    settings: Settings,
+) -> None:
+    dsn, schema, pool, broker = await relay_parts(settings, "asidetest")  # producer limit: 1 MiB
+    # The relay's own check lets 4 MiB through: the 2 MiB row reaches the producer, which refuses it.
+    relay = OutboxRelay(pool, relay_publisher(broker), dsn=dsn, schema=schema, service="asidetest",
+                        physical_topic=settings.topic, poll_interval=0.05, max_message_bytes=4 * 1_048_576)
+    seller = "S-aside"
+    rows = [OutboxRow(TOPIC, seller, b'{"n": 1}'),
+            OutboxRow(TOPIC, seller, b"x" * (2 * 1_048_576)),  # too large for the producer
+            OutboxRow(TOPIC, seller, b'{"n": 2}'),
+            OutboxRow("no such topic!", seller, b'{"n": -1}'),  # a name the broker refuses
+            OutboxRow(TOPIC, seller, b'{"n": 3}')]
+    before = _set_aside_total("asidetest")
+    task = asyncio.create_task(relay.run())
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            await stage_rows(conn, rows)
+        await eventually(lambda: _count(pool, "sent_at IS NULL AND set_aside_at IS NULL", 0), what="all settled")
+        async with pool.acquire() as conn, conn.transaction():  # later work still flows
+            await stage_rows(conn, [OutboxRow(TOPIC, seller, b'{"n": 4}')])
+        records = await read_topic(settings, TOPIC, expect=4)
+        await asyncio.sleep(1.0)  # several relay passes: nothing is sent again
+        records = await read_topic(settings, TOPIC, expect=4)
+    finally:
+        relay.stop()
+        await task
+        await broker.stop()
+    assert [json.loads(r.value or b"")["n"] for r in sorted(records, key=lambda r: r.offset)] == [1, 2, 3, 4]
+    aside = {row.topic: row for row in await set_aside_rows(pool)}
+    assert set(aside) == {TOPIC, "no such topic!"}
+    assert aside[TOPIC].set_aside_reason.startswith("MessageSizeTooLargeError")
+    assert aside[TOPIC].size_bytes == 2 * 1_048_576
+    assert aside["no such topic!"].set_aside_reason.startswith("InvalidTopicError")
+    assert _set_aside_total("asidetest") - before == 2
+    await pool.close()
+    await db.drop_schema(dsn, schema)
+
+
+def _set_aside_total(service: str) -> float:
+    total = 0.0
+    for metric in REGISTRY.collect():
+        for sample in metric.samples:
+            if sample.name == "sellerflow_outbox_set_aside_rows_total" and sample.labels["service"] == service:
+                total += sample.value
+    return total

@@ -42,7 +42,7 @@ def test_parsing_splits_a_batch_into_events_and_dead_letters_and_keeps_one_copy_
 def test_a_dead_letter_keeps_the_original_bytes_and_says_where_it_came_from() -> None:
     original = record(b"not json", 7, headers=(("traceparent", b"00-abc"), ("dlq.error.type", b"old")))
     letter = dl.DeadLetter(original, topics.INGRESS_ORDERS, "p.order", "InvalidEvent", "not JSON")
-    row = letter.row()
+    row = letter.row("order/1")
     assert row.value == b"not json"
     assert row.topic == "ingress.orders.dlq"  # logical: the relay adds the prefix
     assert row.key == "S-1"
