@@ -45,6 +45,9 @@ class Settings(BaseSettings):
 
     service_port: int | None = Field(default=None, ge=0, le=65535)
     service_host: str = "0.0.0.0"
+    #: Where a service reaches the others' HTTP APIs (the metrics service's console reads them):
+    #: JSON, e.g. `{"listing": "http://listing:8001"}`; a service not named is on 127.0.0.1, its default port.
+    service_urls: dict[str, str] = Field(default_factory=dict)
     auth_secret: SecretStr = SecretStr(DEVELOPMENT_AUTH_SECRET)
     #: The secret before the last rotation: still verifies tokens, never signs one.
     auth_secret_previous: SecretStr | None = None
@@ -100,6 +103,9 @@ class Settings(BaseSettings):
 
     def port_for(self, service: str) -> int:
         return self.service_port if self.service_port is not None else DEFAULT_PORTS[service]
+
+    def url_for(self, service: str) -> str:
+        return self.service_urls.get(service, f"http://127.0.0.1:{DEFAULT_PORTS[service]}").rstrip("/")
 
     def schema_for(self, service: str) -> str:
         return f"{self.db_schema_prefix}{service}"
