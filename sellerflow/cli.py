@@ -95,11 +95,19 @@ def infra() -> None:
 
 @topics_app.command("create")
 def topics_create() -> None:
-    """Create every topic and its dead-letter topic with TOPIC_PARTITIONS partitions (idempotent)."""
-    from shared.messaging.broker import create_topics
+    """Create every topic and its dead-letter topic with TOPIC_PARTITIONS partitions and its retention
+    (INGRESS_RETENTION_DAYS, DLQ_RETENTION_DAYS; internal topics keep everything), and give existing
+    topics their retention (idempotent)."""
+    from shared.messaging.broker import ensure_topics
 
-    created = asyncio.run(create_topics(get_settings(), _bootstrap(), topic_names.ALL_TOPICS))
+    report = asyncio.run(ensure_topics(get_settings(), _bootstrap(), topic_names.ALL_TOPICS))
+    created, retention = report.created, report.retention
     typer.echo(f"created {len(created)} topics" + (": " + ", ".join(created) if created else " (all existed)"))
+    if retention.altered:
+        typer.echo(f"set the retention of {len(retention.altered)} existing topics: " + ", ".join(retention.altered))
+    if retention.not_altered:
+        typer.echo(f"could not set the retention of {len(retention.not_altered)} existing topics (the broker "
+                   "cannot describe or alter topic configs): " + ", ".join(retention.not_altered), err=True)
 
 
 @app.command()

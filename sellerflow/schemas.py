@@ -19,6 +19,7 @@ _DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _UPPER_BOUNDS = ("maxLength", "maxItems", "maxProperties", "maximum", "exclusiveMaximum")
 _LOWER_BOUNDS = ("minLength", "minItems", "minProperties", "minimum", "exclusiveMinimum")
 _MAX_DEPTH = 40
+_RULES = ("anyOf", "oneOf", "allOf", "if", "then", "else", "not")
 
 Schema = dict[str, Any]
 
@@ -139,9 +140,13 @@ def _compare(old: Schema, new: Schema, roots: _Roots, path: str, problems: list[
         lost = sorted(old_values - new_values) if old_values is not None else ["(any value)"]
         problems.append(f"{where}: enum narrowed, no longer accepts {', '.join(lost)}")
     _compare_bounds(old, new, where, problems)
-    if "anyOf" in old or "oneOf" in old or "anyOf" in new or "oneOf" in new:
+    objects = "properties" in old or "properties" in new  # an object's anyOf/if are rules across its fields
+    if not objects and ("anyOf" in old or "oneOf" in old or "anyOf" in new or "oneOf" in new):
         _compare_members(old, new, roots, path, problems)
         return
+    for key in _RULES:
+        if key in new and new[key] != old.get(key):
+            problems.append(f"{where}: rule across fields ({key}) added or changed")
     _compare_object(old, new, roots, path, problems)
     if "items" in old and "items" in new:
         _compare(old["items"], new["items"], roots, f"{path}[]", problems)

@@ -9,22 +9,23 @@ clock: never from the wall clock.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 from fastapi import HTTPException
 
 from shared.events.time_range import describe
-from shared.settings import get_settings
 
 
-async def record_tick(conn: asyncpg.Connection, tick: datetime) -> None:
-    """A `clock.ticked` arrived: `now` and `latest_tick` move forward to it (never back)."""
+async def record_tick(conn: asyncpg.Connection, tick: datetime, max_clock_skew: timedelta) -> None:
+    """A `clock.ticked` arrived: `now` and `latest_tick` move forward to it (never back); the skew
+    this service allows after it is recorded with it, for its HTTP commands and its clock moves."""
     await conn.execute(
-        "INSERT INTO business_clock (singleton, now, latest_tick) VALUES (true, $1, $1)"
+        "INSERT INTO business_clock (singleton, now, latest_tick, max_clock_skew) VALUES (true, $1, $1, $2)"
         " ON CONFLICT (singleton) DO UPDATE SET now = GREATEST(business_clock.now, EXCLUDED.now),"
-        " latest_tick = GREATEST(business_clock.latest_tick, EXCLUDED.latest_tick)",
-        tick,
+        " latest_tick = GREATEST(business_clock.latest_tick, EXCLUDED.latest_tick),"
+        " max_clock_skew = EXCLUDED.max_clock_skew",
+        tick, max_clock_skew,
     )
 
 
@@ -40,6 +41,14 @@ async def advance(conn: asyncpg.Connection, now: datetime) -> None:
 async def latest_tick(conn: asyncpg.Connection | asyncpg.Pool) -> datetime | None:
     value: datetime | None = await conn.fetchval("SELECT latest_tick FROM business_clock")
     return value
+
+
+async def bound(conn: asyncpg.Connection | asyncpg.Pool) -> tuple[datetime, timedelta] | None:
+    """(latest tick, skew allowed after it), once a tick was recorded."""
+    row = await conn.fetchrow("SELECT latest_tick, max_clock_skew FROM business_clock")
+    if row is None or row["latest_tick"] is None or row["max_clock_skew"] is None:
+        return None
+    return row["latest_tick"], row["max_clock_skew"]
 
 
 async def current(conn: asyncpg.Connection | asyncpg.Pool) -> datetime | None:
@@ -61,7 +70,6 @@ async def command_time(conn: asyncpg.Connection | asyncpg.Pool, at: datetime | N
 
 async def check_command_time(conn: asyncpg.Connection | asyncpg.Pool, at: datetime) -> None:
     """422 when a command's `at` lies after the latest tick plus MAX_CLOCK_SKEW (design.md section 3)."""
-    tick = await latest_tick(conn)
-    skew = get_settings().max_clock_skew
-    if tick is not None and at > tick + skew:
-        raise HTTPException(422, f"`at` is after the latest clock tick plus MAX_CLOCK_SKEW ({describe(skew)})")
+    known = await bound(conn)
+    if known is not None and at > known[0] + known[1]:
+        raise HTTPException(422, f"`at` is after the latest clock tick plus MAX_CLOCK_SKEW ({describe(known[1])})")

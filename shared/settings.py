@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
 
     topic_partitions: int = Field(default=12, ge=1, le=1000)
+    #: How long ingress and dead-letter topics keep records (buyer data among them); internal topics keep all.
+    ingress_retention_days: float = Field(default=7, gt=0, le=3650)
+    dlq_retention_days: float = Field(default=30, gt=0, le=3650)
     #: Prepended to every physical topic name: tests isolate themselves this way.
     topic_prefix: str = Field(default="", pattern=r"^[a-z0-9._-]*$")
 
@@ -60,8 +63,9 @@ class Settings(BaseSettings):
     clock_tick_seconds: float = Field(default=60.0, gt=0)
     #: How far after the latest `clock.ticked` a business time from outside may lie (design.md
     #: section 3): ISO 8601 (`P2D`) or seconds. The simulator stamps up to one day after its last
-    #: tick and the demo none, so 2 days fits both; production ticks every CLOCK_TICK_SECONDS.
-    max_clock_skew: timedelta = Field(default=timedelta(days=2), gt=timedelta(0), le=timedelta(days=30))
+    #: tick and the demo none, so 2 days fits both; production ticks every CLOCK_TICK_SECONDS. At most
+    #: a year: a tick (before 2100) plus the skew stays far from datetime's limits.
+    max_clock_skew: timedelta = Field(default=timedelta(days=2), gt=timedelta(0), le=timedelta(days=366))
     #: Business days (domain.md section 3): further days off, and public holidays worked anyway, as
     #: comma-separated ISO dates, each optionally for one country: `2026-12-24,US:2026-12-31`.
     holidays_add: str = Field(default="", pattern=_DATES)

@@ -215,7 +215,7 @@ class Simulation:
         """Read every seller's view concurrently, then plan in seller order: plans do not depend on timing."""
         sellers = [s for s in self.sellers if s.token is not None]
         accounts = await self.accounts()
-        snapshots = await gather_bounded([self.snapshot(s, now) for s in sellers])
+        snapshots = await gather_bounded([self.snapshot(s, now, accounts[s.seller_id]) for s in sellers])
         for seller, snapshot in zip(sellers, snapshots, strict=True):
             self.plan(seller, {**snapshot, "account": accounts[seller.seller_id]}, now)
 
@@ -228,14 +228,20 @@ class Simulation:
             if len(batch) < page:
                 return found
 
-    async def snapshot(self, seller: SimSeller, now: datetime) -> dict[str, Any]:
+    async def snapshot(self, seller: SimSeller, now: datetime, account: dict[str, Any]) -> dict[str, Any]:
         get, token = self.doors.get, seller.token
         # What the warehouse shipped lately (a marketplace order ships on a tick, the day after it was
         # confirmed): two days back covers it, and a parcel already on its way is not planned twice.
         recent = await get("fulfillment", "/v1/shipments", token=token, params={
             "channel": "marketplace", "shipped_since": (now - timedelta(days=2)).isoformat(), "limit": 1000})
         work = await get("aftersales", "/v1/work", token=token, params={"limit": 500})
+        # A restricted seller's open violations, read now, on the settled platform right after the tick: an
+        # appeal that read them later, while the next day's orders are applied, would name what it saw then.
+        health = await get("metrics", f"/v1/sellers/{seller.seller_id}/health", token=token) \
+            if account["status"] == "restricted" else {}
+        ledger = health.get("ledger", [])
         return {
+            "violations": sorted({line["violation_id"] for line in ledger if line.get("violation_id")}),
             "unshipped": await get("order", "/v1/orders", token=token, params={"status": "unshipped", "limit": 500}),
             "marketplace": recent,
             "messages": work["messages_due"],
@@ -271,8 +277,8 @@ class Simulation:
         seller.status = snapshot["account"]["status"]
         if seller.status == "restricted" and self.appeals_left != 0 and self.once(f"appeal/{seller.seller_id}"):
             self.appeals_left -= 1
-            self.at(now + timedelta(days=1), "seller appeals", self._appeal(seller, now + timedelta(days=1)),
-                    seller.seller_id)
+            self.at(now + timedelta(days=1), "seller appeals",
+                    self._appeal(seller, now + timedelta(days=1), snapshot["violations"]), seller.seller_id)
 
     def _plan_shipping(self, seller: SimSeller, order: dict[str, Any], plan: b.ShipPlan) -> None:
         order_id = order["order_id"]
@@ -398,10 +404,8 @@ class Simulation:
                                                        {"at": refunded.isoformat(), "refund_id": f"RF-{return_id}"}),
                 item["order_id"])
 
-    def _appeal(self, seller: SimSeller, at: datetime) -> Callable[[], Awaitable[None]]:
+    def _appeal(self, seller: SimSeller, at: datetime, named: list[str]) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
-            health = await self.doors.get("metrics", f"/v1/sellers/{seller.seller_id}/health", token=seller.token)
-            named = sorted({line["violation_id"] for line in health.get("ledger", []) if line.get("violation_id")})
             response = await self.command(self.doors.post("listing", f"/v1/sellers/{seller.seller_id}/appeals", {
                 "root_cause": "Orders were handled by one person who fell behind on busy days.",
                 "actions": ["Hired a second person", "Ship or answer every order on the day it is confirmed"],

@@ -12,7 +12,8 @@ SPEC = ServiceSpec(
     name="aftersales",
     description="Buyer messages, returns, refunds, A-to-z claims, chargebacks, feedback and reviews.",
     migrations=Path(__file__).parent / "migrations",
-    inputs=(topics.INGRESS_BUYER, topics.ORDER_EVENTS, topics.FULFILLMENT_EVENTS, topics.CLOCK_EVENTS),
+    inputs=(topics.INGRESS_BUYER, topics.SELLER_EVENTS, topics.ORDER_EVENTS, topics.FULFILLMENT_EVENTS,
+            topics.CLOCK_EVENTS),
     make_handler=handlers.make_handler,
     routers=(handlers.router,),
 )

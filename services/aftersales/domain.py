@@ -32,6 +32,9 @@ class AftersalesPolicy:
     park_for: timedelta = timedelta(days=3)
     #: Negative feedback stays on the seller's work list this long (the time to ask for its removal).
     feedback_follow_up: timedelta = timedelta(days=60)
+    #: The texts of a message about no order (no order erasure takes them) are erased this long after its
+    #: last word, as an order's are 30 days after it closes (domain.md section 8).
+    orderless_text_retention: timedelta = timedelta(days=30)
 
 
 DEFAULT_POLICY: Final = AftersalesPolicy()

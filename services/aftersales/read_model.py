@@ -210,6 +210,17 @@ async def erase_texts(conn: Conn, seller_id: str, order_id: str) -> None:
     )
 
 
+async def erase_orderless_texts(conn: Conn, before: datetime) -> None:
+    """Messages about no order: their words go `orderless_text_retention` after the last of them."""
+    await conn.execute(
+        "UPDATE buyer_messages SET subject = NULL, body = NULL WHERE order_id IS NULL"
+        " AND (subject IS NOT NULL OR body IS NOT NULL) AND coalesce(replied_at, received_at) <= $1", before,
+    )
+    await conn.execute(
+        "UPDATE seller_messages SET body = NULL WHERE order_id IS NULL AND body IS NOT NULL AND sent_at <= $1", before
+    )
+
+
 # --- parked items ---------------------------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Final
 
 import asyncpg
 
-from services.aftersales import claims, feedback, messages, read_model, repository, returns
+from services.aftersales import claims, feedback, messages, read_model, repository, returns, sellers
 from services.aftersales.domain import AftersalesPolicy
 from services.aftersales.read_model import ORDER_FACTS, KnownOrder, NotYet, Parked
 from shared import business_clock
@@ -37,6 +37,7 @@ from shared.events.ingress import (
     BuyerReviewPosted,
 )
 from shared.events.order import OrderPiiErased
+from shared.events.seller import SellerRegistered
 from shared.messaging import dead_letters
 from shared.messaging.consumer import Incoming, Unprocessable, handling, parse
 
@@ -85,19 +86,26 @@ class AftersalesConsumer:
 
     #: What this service applies; the consumer skips other types (no parse, no inbox row).
     handled_types: ClassVar[frozenset[str]] = frozenset({
-        *(fact.EVENT_TYPE for fact in ORDER_FACTS), *INGRESS, ClockTicked.EVENT_TYPE, OrderPiiErased.EVENT_TYPE})
+        *(fact.EVENT_TYPE for fact in ORDER_FACTS), *INGRESS, ClockTicked.EVENT_TYPE, OrderPiiErased.EVENT_TYPE,
+        SellerRegistered.EVENT_TYPE})
 
     async def __call__(self, conn: asyncpg.Connection, batch: Sequence[Incoming]) -> None:
+        registrations = [item.event for item in batch if isinstance(item.event.data, SellerRegistered)]
+        if registrations:
+            await sellers.record_registrations(conn, registrations)
         facts = [item.event for item in batch if isinstance(item.event.data, ORDER_FACTS)]
         if facts:
             touched = await read_model.apply_facts(conn, facts)
             await self.release(conn, touched)
+        strangers = await sellers.unknown(conn, {item.event.sellerid for item in batch if item.event.type in INGRESS})
         for item in batch:
             data = item.event.data
-            if isinstance(data, ORDER_FACTS):
+            if isinstance(data, (*ORDER_FACTS, SellerRegistered)):
                 continue
             with handling(item):
-                if item.event.type in INGRESS:
+                if item.event.type in INGRESS and item.event.sellerid in strangers:
+                    await self.refuse(conn, item, sellers.refusal(item.event.sellerid))
+                elif item.event.type in INGRESS:
                     await self.receive(conn, item)
                 elif isinstance(data, ClockTicked):
                     await self.tick(conn, data.now)
@@ -109,6 +117,13 @@ class AftersalesConsumer:
             await apply_item(conn, item.event, self.policy)
         except NotYet as waiting:
             await self.park(conn, item, waiting.waiting_for)
+
+    async def refuse(self, conn: asyncpg.Connection, item: Incoming, reason: str) -> None:
+        """Dead-letter an item that can never apply, in this transaction; the rest of the batch goes on."""
+        letter = dead_letters.DeadLetter(record=item.record, logical_topic=item.topic, group=self.group,
+                                         error_type=Unprocessable.__name__, reason=reason)
+        await dead_letters.stage_once(conn, [letter], service="aftersales")
+        log.error("item refused", extra={"reason": reason})
 
     async def park(self, conn: asyncpg.Connection, item: Incoming, waiting_for: str) -> None:
         event = item.event
@@ -142,8 +157,10 @@ class AftersalesConsumer:
             await read_model.unpark(conn, parked.id)
 
     async def tick(self, conn: asyncpg.Connection, now: datetime) -> None:
-        """Deadlines up to `now`: overdue replies and returns recorded; items that waited too long dead-lettered."""
+        """Deadlines up to `now`: overdue replies and returns recorded; items that waited too long dead-lettered;
+        the texts of messages about no order erased once their retention is over."""
         overdue = await repository.mark_overdue(conn, now)
+        await read_model.erase_orderless_texts(conn, now - self.policy.orderless_text_retention)
         expired = await read_model.expire_parked(conn, now)
         for parked in expired:
             reason = _expiry_reason(parked, self.policy.park_for)

@@ -83,22 +83,30 @@ async def follow_orders(conn: asyncpg.Connection, run: Sequence[Incoming]) -> No
 
 
 def _order_to_ship(event: Event[Any]) -> OrderToShip:
-    """`order.confirmed`: an order to ship, with its lines, deadlines and (merchant) address."""
+    """`order.confirmed`: an order to ship, with its lines, deadlines and (merchant) destination. Only the
+    city, region and country are kept: nothing here needs the buyer's name or street (the seller reads them
+    from the order service), so this schema holds no buyer data to erase (domain.md section 8)."""
     confirmed = event.data_as(orders.OrderConfirmed)
-    to = confirmed.ship_to
     return OrderToShip(
         seller_id=event.sellerid, order_id=confirmed.order_id, channel=confirmed.fulfillment_channel,
         purchased_at=confirmed.purchased_at, confirmed_at=event.time, ship_by=confirmed.ship_by,
         deliver_by=confirmed.deliver_by,
         lines=tuple(OrderLine(line.listing_id, line.sku, line.quantity) for line in confirmed.lines),
-        ship_to=None if to is None else Address(to.name, tuple(to.lines), to.city, to.region, to.postal_code,
-                                                to.country, to.phone),
+        ship_to=_destination(confirmed),
     )  # fmt: skip
+
+
+def _destination(confirmed: orders.OrderConfirmed) -> Address | None:
+    if (sealed := confirmed.ship_to_sealed) is not None:
+        return Address(None, (), sealed.city, sealed.region, None, sealed.country)
+    if (clear := confirmed.ship_to) is not None:  # published before buyer data was sealed
+        return Address(None, (), clear.city, clear.region, None, clear.country)
+    return None
 
 
 def _follow(order: OrderToShip, event: Event[Any]) -> None:
     """`order.cancelled`: nothing more ships, nothing is overdue. `order.pii_erased`: the order service
-    decided; the copy of the address here goes too."""
+    decided; the erasure is recorded here too (and a copy of an address kept before sealing goes)."""
     if isinstance(event.data, orders.OrderCancelled):
         order.cancel(event.data.cancelled_at)
     else:

@@ -36,7 +36,6 @@ from shared.events.policy import PolicyViolated
 from shared.events.seller import SellerAppealDecided, SellerStatusChanged, StatusCause
 from shared.messaging import outbox
 from shared.messaging.consumer import Incoming, handling
-from shared.settings import get_settings
 
 SOURCE = "/sellerflow/metrics"
 #: Items past a deadline re-evaluated per batch at most; the rest wait for the next batch.
@@ -62,7 +61,7 @@ class Fold:
         self.policy = policy
 
     async def __call__(self, conn: asyncpg.Connection, batch: Sequence[Incoming]) -> None:
-        await apply_batch(conn, batch, policy=self.policy, max_clock_skew=get_settings().max_clock_skew)
+        await apply_batch(conn, batch, policy=self.policy)
 
 
 def moment_of(event: Event[Any]) -> datetime:
@@ -70,19 +69,24 @@ def moment_of(event: Event[Any]) -> datetime:
     return data.now if isinstance(data, ClockTicked) else event.time
 
 
-async def batch_moment(conn: asyncpg.Connection, batch: Sequence[Incoming], max_clock_skew: timedelta) -> datetime:
-    """The latest tick or event time of the batch, but no event time after the latest tick plus the skew."""
+async def batch_moment(conn: asyncpg.Connection, batch: Sequence[Incoming],
+                       max_clock_skew: timedelta | None) -> datetime:
+    """The latest tick or event time of the batch, but no event time after the latest tick plus the skew.
+
+    Live, the consumer has recorded the batch's ticks and its skew; a rebuild (no consumer) records them here.
+    """
     ticks = [item.event.data.now for item in batch if isinstance(item.event.data, ClockTicked)]
-    if ticks:  # a rebuild folds ticks without the consumer: record them here too (idempotent)
-        await business_clock.record_tick(conn, max(ticks))
+    if ticks and max_clock_skew is not None:
+        await business_clock.record_tick(conn, max(ticks), max_clock_skew)
     moment = max(moment_of(item.event) for item in batch)
-    latest = await business_clock.latest_tick(conn)
-    return moment if latest is None else min(moment, latest + max_clock_skew)
+    known = await business_clock.bound(conn)
+    return moment if known is None else min(moment, known[0] + known[1])
 
 
 async def apply_batch(conn: asyncpg.Connection, batch: Sequence[Incoming], *, policy: Policy = DEFAULT_POLICY,
-                      publish: bool = True, max_clock_skew: timedelta = timedelta(days=2)) -> None:
-    """Fold a batch; with `publish`, refresh the sellers it changed and stage what changed for them."""
+                      publish: bool = True, max_clock_skew: timedelta | None = None) -> None:
+    """Fold a batch; with `publish`, refresh the sellers it changed and stage what changed for them.
+    A rebuild passes `max_clock_skew` (it records the ticks it folds); live, the consumer did."""
     before, now = await repository.advance_fold_clock(conn, await batch_moment(conn, batch, max_clock_skew))
     await business_clock.advance(conn, now)  # metrics' now: the latest tick or event time seen, bounded
     touched: set[str] = set()

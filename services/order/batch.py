@@ -66,6 +66,8 @@ class RunOfOrders:
         order = self.orders.get(key)
         if order is None:
             raise Unprocessable(f"order {ask.order_id}: unknown to this seller")
+        if ask.matters is not None and not ask.matters(order):
+            return
         with refusals(ask.order_id):
             events = ask.step(order)
         (self.placed if key in self.placed else self.changed)[key] = ask.at

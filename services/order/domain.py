@@ -34,7 +34,8 @@ from services.order.lines import (
     resolve,
 )
 from services.order.promises import DEFAULT_POLICY, OrderPolicy, auto_cancel_deadline, pii_erasure_due, promise
-from shared.events.common import CancelledBy, FulfillmentChannel, OrderStatus, ShippingSpeed
+from shared.crypto import DataKey
+from shared.events.common import CancelledBy, FulfillmentChannel, OrderStatus, ScanStatus, ShippingSpeed
 from shared.events.order import ErasureTrigger, OrderRejection
 
 _S = OrderStatus
@@ -61,6 +62,10 @@ _ERASURE_TRIGGERS = {
     _S.CANCELLED: ErasureTrigger.CANCELLED,
     _S.REJECTED: ErasureTrigger.REJECTED,
 }
+#: A parcel whose latest carrier scan says this is never delivered (unless a later scan says otherwise).
+NOT_DELIVERED_SCANS = frozenset({ScanStatus.LOST, ScanStatus.RETURNED_TO_SENDER})
+#: What a buyer cancellation says on the wire; the buyer's own words travel sealed (section 8).
+BUYER_CANCELLATION = "requested by the buyer"
 
 __all__ = ["ALLOWED_TRANSITIONS", "CLOSED", "Order", "OrderError", "OrderLine", "OrderTransitionRefused",
            "Reservation", "ShipTo"]
@@ -107,6 +112,10 @@ class Order:
     delivered_at: datetime | None = None
     closed_at: datetime | None = None  # entered delivered, cancelled or rejected
     pii_erased_at: datetime | None = None
+    #: Seals the buyer's data on the wire; destroyed with the personal data (crypto-shredding).
+    data_key: DataKey | None = field(default=None, repr=False)
+    #: Shipments whose latest carrier scan is lost or returned to sender -> the time of that scan.
+    lost_parcels: dict[str, datetime] = field(default_factory=dict)
 
     @classmethod
     def place(
@@ -121,11 +130,14 @@ class Order:
         ship_to: ShipTo,
         shipping_speed: ShippingSpeed,
         channel: FulfillmentChannel,
+        data_key: DataKey | None = None,
     ) -> tuple[Order, list[OrderEvent]]:
         """A new order is pending. A malformed one is recorded as rejected at once and never
-        announced as placed: nothing downstream (stock, sales) should count it (section 3)."""
+        announced as placed: nothing downstream (stock, sales) should count it (section 3).
+        `data_key` (new and random, from the caller: the domain draws no randomness) seals its buyer data."""
         order = cls(id=id, seller_id=seller_id, buyer_id=buyer_id, lines=tuple(lines), currency=currency,
-                    purchased_at=purchased_at, ship_to=ship_to, shipping_speed=shipping_speed, channel=channel)
+                    purchased_at=purchased_at, ship_to=ship_to, shipping_speed=shipping_speed, channel=channel,
+                    data_key=data_key)
         problems = malformations(order.lines)
         ids = order._ids(purchased_at)
         if problems:
@@ -243,21 +255,53 @@ class Order:
         self.delivered_at = at
         return self._move(_S.DELIVERED, at)
 
+    def record_carrier_scan(self, shipment_id: str, status: ScanStatus, at: datetime) -> list[OrderEvent]:
+        """A carrier scan of one of its parcels: lost or returned to sender starts the erasure clock of a
+        parcel never delivered (section 8); a later scan saying otherwise stops it. Nothing is published."""
+        if shipment_id not in self.shipments or self.shipments[shipment_id] is not None:
+            return []  # not a parcel of this order as recorded, or delivered already: delivery decides
+        if status in NOT_DELIVERED_SCANS:
+            self.lost_parcels[shipment_id] = max(at, self.lost_parcels.get(shipment_id, at))
+        elif at >= self.lost_parcels.get(shipment_id, at):
+            self.lost_parcels.pop(shipment_id, None)
+        return []
+
+    def erasure_clock(self) -> tuple[datetime, ErasureTrigger] | None:
+        """Since when the buyer's data has been kept for nothing, and why: the order closed, or every parcel
+        arrived or was lost (or returned to sender) and at least one was; None while it is still needed."""
+        if self.pii_erased_at is not None:
+            return None
+        if self.status in CLOSED and self.closed_at is not None:
+            return self.closed_at, _ERASURE_TRIGGERS[self.status]
+        settled = all(sid in self.lost_parcels or arrived is not None for sid, arrived in self.shipments.items())
+        if self.status is _S.SHIPPED and self.lost_parcels and settled:
+            arrivals = [arrived for arrived in self.shipments.values() if arrived is not None]
+            return max([*self.lost_parcels.values(), *arrivals]), ErasureTrigger.NOT_DELIVERED
+        return None
+
+    def erasure_due_at(self, policy: OrderPolicy = DEFAULT_POLICY) -> datetime | None:
+        clock = self.erasure_clock()
+        return pii_erasure_due(clock[0], policy) if clock else None
+
     def erasure_due(self, now: datetime, policy: OrderPolicy = DEFAULT_POLICY) -> bool:
-        if self.pii_erased_at is not None or self.closed_at is None:
-            return False
-        return now >= pii_erasure_due(self.closed_at, policy)
+        due_at = self.erasure_due_at(policy)
+        return due_at is not None and now >= due_at
 
     def erase_pii(self, now: datetime, policy: OrderPolicy = DEFAULT_POLICY) -> list[OrderEvent]:
-        """Retention over: the ship-to keeps only city, region and country (section 8)."""
-        if self.status not in CLOSED or self.closed_at is None:
-            raise OrderTransitionRefused("erase_pii", self.status)
+        """Retention over: the ship-to keeps only city, region and country, the buyer's free text goes, and
+        the data key is destroyed, so every sealed copy on the topics is unreadable (section 8)."""
         if self.pii_erased_at is not None:
             raise OrderError("personal data already erased")
+        clock = self.erasure_clock()
+        if clock is None:
+            raise OrderTransitionRefused("erase_pii", self.status)
         if not self.erasure_due(now, policy):
-            raise OrderError(f"erasure is not due before {pii_erasure_due(self.closed_at, policy)}")
-        self.ship_to, self.pii_erased_at = self.ship_to.erased(), now
-        return [OrderPiiErased(**self._ids(now), trigger=_ERASURE_TRIGGERS[self.status])]
+            raise OrderError(f"erasure is not due before {pii_erasure_due(clock[0], policy)}")
+        self.ship_to, self.pii_erased_at, self.data_key = self.ship_to.erased(), now, None
+        self.cancellation_request_reason = None
+        if self.cancelled_by is CancelledBy.BUYER:
+            self.cancel_reason = BUYER_CANCELLATION
+        return [OrderPiiErased(**self._ids(now), trigger=clock[1])]
 
     def _cancel(self, by: CancelledBy, reason: str, at: datetime) -> list[OrderEvent]:
         if at < self.purchased_at:

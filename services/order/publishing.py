@@ -1,7 +1,9 @@
 """Domain events of an order as wire events on `order.events` (shared.events.order, imported as `wire`).
 
-Buyer personal data leaves this service only in `order.confirmed.ship_to`, and only for
-merchant-fulfilled orders (the seller needs the address; the marketplace's warehouse has its own).
+Buyer personal data leaves this service only sealed with the order's data key (domain.md section 8):
+the buyer's part of `order.confirmed.ship_to_sealed` (merchant-fulfilled orders only) and the buyer's
+free-text cancellation reason (`buyer_reason`). No other service holds the key; erasing the order
+destroys it, and with it every copy on `order.events`. An erased order (no key) sends neither.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from services.order import domain_events as de
-from services.order.domain import Order
+from services.order.domain import BUYER_CANCELLATION, Order
+from shared.crypto import Sealed
 from shared.events import Event, Payload, new_event
 from shared.events import order as wire
-from shared.events.common import Address, FulfillmentChannel, Money
+from shared.events.common import CancelledBy, FulfillmentChannel, Money
+from shared.pii import order_context, seal_personal, seal_text
 
 SOURCE = "/sellerflow/order"
 _CONFIRMATION_IDS = uuid.UUID("0d9f3c1e-5b7a-4e2c-9a61-3f8e2d4c7b10")
@@ -63,16 +67,21 @@ def payload(order: Order, event: de.OrderEvent) -> Payload:
                 total=_money(order, order.total), ship_by=event.ship_by, deliver_by=event.deliver_by,
                 lines=[wire.ConfirmedLine(listing_id=line.listing_id, sku=line.sku, quantity=line.quantity,
                                           unit_price=_money(order, line.unit_price)) for line in order.lines],
-                ship_to=_address(order) if order.channel is FulfillmentChannel.MERCHANT else None,
+                ship_to_sealed=_ship_to(order) if order.channel is FulfillmentChannel.MERCHANT else None,
             )
         case de.OrderRejected():
             detail = event.detail[:_DETAIL_LENGTH] if event.detail else None
             return wire.OrderRejected(**facts, reason=event.reason, detail=detail)
         case de.OrderCancellationRequested():
-            return wire.OrderCancellationRequested(**facts, requested_at=event.at, reason=event.reason)
+            return wire.OrderCancellationRequested(**facts, requested_at=event.at,
+                                                   buyer_reason=_sealed_reason(order, event.reason))
         case de.OrderCancelled():
-            return wire.OrderCancelled(**facts, by=event.by, reason=event.reason[:_DETAIL_LENGTH],
-                                       before_shipment=event.before_shipment, cancelled_at=event.at)
+            by_buyer = event.by is CancelledBy.BUYER  # the buyer's words are personal data, the seller's not
+            return wire.OrderCancelled(
+                **facts, by=event.by, reason=BUYER_CANCELLATION if by_buyer else event.reason[:_DETAIL_LENGTH],
+                buyer_reason=_sealed_reason(order, event.reason) if by_buyer else None,
+                before_shipment=event.before_shipment, cancelled_at=event.at,
+            )
         case de.OrderStatusChanged():
             return wire.OrderStatusChanged(**facts, old_status=event.old_status, new_status=event.new_status)
         case de.OrderPiiErased():
@@ -84,7 +93,16 @@ def _money(order: Order, amount: Any) -> Money:
     return Money(amount=amount, currency=order.currency)
 
 
-def _address(order: Order) -> Address:
-    to = order.ship_to
-    return Address.model_validate({"name": to.name, "lines": list(to.lines), "city": to.city, "region": to.region,
-                                   "postal_code": to.postal_code, "country": to.country, "phone": to.phone})
+def _ship_to(order: Order) -> wire.SealedShipTo | None:
+    to, key = order.ship_to, order.data_key
+    if key is None:
+        return None
+    return wire.SealedShipTo(city=to.city, region=to.region, country=to.country,
+                             buyer=seal_personal(key, to, context=order_context(order.seller_id, order.id, "ship_to")))
+
+
+def _sealed_reason(order: Order, reason: str | None) -> Sealed | None:
+    """The buyer's own words, sealed; none once erased (no key) or when the buyer gave no reason."""
+    if order.data_key is None or reason is None or reason == BUYER_CANCELLATION:
+        return None
+    return seal_text(order.data_key, reason, context=order_context(order.seller_id, order.id, "buyer_reason"))

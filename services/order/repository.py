@@ -14,8 +14,9 @@ from typing import Any
 
 import asyncpg
 
-from services.order.domain import CLOSED, Order, OrderLine, ShipTo
-from services.order.promises import OrderPolicy, auto_cancel_deadline, pii_erasure_due
+from services.order.domain import Order, OrderLine, ShipTo
+from services.order.promises import OrderPolicy, auto_cancel_deadline
+from shared.crypto import DataKey
 from shared.events.common import CancelledBy, FulfillmentChannel, OrderStatus, ShippingSpeed
 from shared.events.order import OrderRejection
 
@@ -32,7 +33,7 @@ _STATE_TYPES = {
     "cancellation_request_reason": "text", "cancelled_by": "text", "cancel_reason": "text",
     "rejection_reason": "text", "rejection_detail": "text", "delivered_at": "timestamptz",
     "closed_at": "timestamptz", "pii_erased_at": "timestamptz", "auto_cancel_at": "timestamptz",
-    "erase_at": "timestamptz", "updated_at": "timestamptz",
+    "erase_at": "timestamptz", "updated_at": "timestamptz", "data_key": "bytea", "lost_parcels": "jsonb",
 }  # fmt: skip
 _STATE = tuple(_STATE_TYPES)
 _TYPES = {"seller_id": "text", "order_id": "text", **_STATE_TYPES}
@@ -48,8 +49,7 @@ def _values(order: Order, policy: OrderPolicy, at: datetime) -> list[Any]:
     """The row of an order: keys first, then `_STATE` in order."""
     cancellable = order.status is OrderStatus.UNSHIPPED and order.channel is FulfillmentChannel.MERCHANT
     auto_cancel_at = auto_cancel_deadline(order.ship_by, policy) if cancellable and order.ship_by else None
-    erasable = order.status in CLOSED and order.closed_at is not None and order.pii_erased_at is None
-    erase_at = pii_erasure_due(order.closed_at, policy) if erasable and order.closed_at else None
+    erase_at = order.erasure_due_at(policy)
     lines = [{"listing_id": line.listing_id, "sku": line.sku, "quantity": line.quantity,
               "unit_price": {"amount": str(line.unit_price), "currency": order.currency}} for line in order.lines]
     shipments = {sid: (d.isoformat() if d else None) for sid, d in order.shipments.items()}
@@ -64,6 +64,8 @@ def _values(order: Order, policy: OrderPolicy, at: datetime) -> list[Any]:
         order.cancelled_by.value if order.cancelled_by else None, order.cancel_reason,
         order.rejection_reason.value if order.rejection_reason else None, order.rejection_detail,
         order.delivered_at, order.closed_at, order.pii_erased_at, auto_cancel_at, erase_at, at,
+        order.data_key.secret if order.data_key else None,
+        {sid: lost_at.isoformat() for sid, lost_at in order.lost_parcels.items()},
     ]  # fmt: skip
 
 
@@ -98,6 +100,8 @@ def _order(row: asyncpg.Record) -> Order:
         delivered_at=row["delivered_at"],
         closed_at=row["closed_at"],
         pii_erased_at=row["pii_erased_at"],
+        data_key=DataKey(row["data_key"]) if row["data_key"] else None,
+        lost_parcels={sid: datetime.fromisoformat(at) for sid, at in row["lost_parcels"].items()},
     )
 
 
@@ -170,7 +174,7 @@ async def due_for_erasure(conn: asyncpg.Connection, now: datetime, limit: int) -
 
 
 async def forget_sent_events(conn: asyncpg.Connection, event_ids: Sequence[Any]) -> None:
-    """Delete relayed outbox rows: the copies of events that carried personal data (section 8)."""
+    """Delete relayed outbox rows of events that carried (sealed) personal data (section 8)."""
     await conn.execute("DELETE FROM outbox WHERE event_id = ANY($1::uuid[]) AND sent_at IS NOT NULL", list(event_ids))
 
 

@@ -23,10 +23,11 @@ from typing import Any
 import asyncpg
 
 from services.order import publishing, repository
-from services.order.domain import Order, OrderError, OrderLine, Reservation, ShipTo
+from services.order.domain import NOT_DELIVERED_SCANS, Order, OrderError, OrderLine, Reservation, ShipTo
 from services.order.domain_events import OrderEvent
 from services.order.lines import ReservedLine
 from services.order.promises import DEFAULT_POLICY
+from shared.crypto import DataKey
 from shared.events import Event, Payload, ingress, listing
 from shared.events import fulfillment as shipments
 from shared.events.clock import ClockTicked
@@ -74,11 +75,14 @@ class Placement:
 
 @dataclass(frozen=True)
 class Change:
-    """What an event asks of an order the seller has: `step`, at business time `at` (its `updated_at`)."""
+    """What an event asks of an order the seller has: `step`, at business time `at` (its `updated_at`).
+    `matters`, when given, says whether the step can change this order at all: if not, it is skipped and
+    the order is not written back (most carrier scans change nothing here)."""
 
     order_id: str
     at: datetime
     step: Step
+    matters: Callable[[Order], bool] | None = None
 
 
 def place_order(event: Event[Any]) -> Placement:
@@ -90,6 +94,7 @@ def place_order(event: Event[Any]) -> Placement:
         lines=[OrderLine(line.sku, line.quantity, line.unit_price.amount, line.listing_id) for line in placed.lines],
         purchased_at=placed.purchased_at, shipping_speed=placed.shipping_speed, channel=placed.fulfillment_channel,
         ship_to=ShipTo(to.name, tuple(to.lines), to.city, to.region, to.postal_code, to.country, to.phone),
+        data_key=DataKey.generate(),
     )
     return Placement(order, events, event.time)
 
@@ -138,6 +143,14 @@ def record_delivery(event: Event[Any]) -> Change:
                   lambda order: order.record_delivery(delivered.shipment_id, delivered.delivered_at))
 
 
+def record_carrier_scan(event: Event[Any]) -> Change:
+    """A carrier scan: a parcel lost or returned to sender starts the erasure clock of its buyer's data."""
+    scan = event.data_as(shipments.ShipmentTrackingUpdated)
+    return Change(scan.order_id, scan.scanned_at,
+                  lambda order: order.record_carrier_scan(scan.shipment_id, scan.status, scan.scanned_at),
+                  matters=lambda order: scan.status in NOT_DELIVERED_SCANS or scan.shipment_id in order.lost_parcels)
+
+
 #: Every order-changing event this service consumes, and what it asks: applied a run at a time (batch.py).
 ASKS: Mapping[type[Payload], Callable[[Event[Any]], Placement | Change]] = MappingProxyType({
     ingress.CheckoutOrderPlaced: place_order,
@@ -146,6 +159,7 @@ ASKS: Mapping[type[Payload], Callable[[Event[Any]], Placement | Change]] = Mappi
     listing.InventoryReservationFailed: reject_order,
     shipments.ShipmentConfirmed: record_shipment,
     shipments.ShipmentDelivered: record_delivery,
+    shipments.ShipmentTrackingUpdated: record_carrier_scan,
 })
 
 
@@ -159,7 +173,7 @@ async def on_clock_tick(conn: asyncpg.Connection, event: Event[Any]) -> None:
     now = event.data_as(ClockTicked).now
     await _sweep(conn, now, repository.due_for_auto_cancel, lambda order: order.auto_cancel(now, POLICY))
     erased = await _sweep(conn, now, repository.due_for_erasure, lambda order: order.erase_pii(now, POLICY))
-    if erased:  # the relayed copies of `order.confirmed` carried the ship-to
+    if erased:  # defence in depth: sealed, the relayed copies are unreadable once the key is gone anyway
         await repository.forget_sent_events(
             conn, [publishing.confirmation_event_id(order.seller_id, order.id) for order in erased]
         )

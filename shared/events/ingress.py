@@ -6,7 +6,7 @@ every string is bounded, and impossible values are refused with a reason.
 
 from __future__ import annotations
 
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -40,6 +40,7 @@ _ORDERS = (topics.INGRESS_ORDERS,)
 _CARRIER = (topics.INGRESS_CARRIER,)
 _BUYER = (topics.INGRESS_BUYER,)
 _GRANTED = frozenset({ClaimOutcome.GRANTED_SELLER_FUNDED, ClaimOutcome.GRANTED_MARKETPLACE_FUNDED})
+_NOT_GRANTED: list[Any] = sorted(outcome.value for outcome in set(ClaimOutcome) - _GRANTED)
 
 
 class IngressAddress(Address):
@@ -50,6 +51,11 @@ class IngressAddress(Address):
 
 class IngressOrderLine(IngressModel):
     """One line of a storefront order: a listing id or a seller SKU (or both), a quantity, a price."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["listing_id"], "properties": {"listing_id": {"not": {"type": "null"}}}},
+        {"required": ["sku"], "properties": {"sku": {"not": {"type": "null"}}}},
+    ]})
 
     listing_id: Identifier | None = Field(default=None, description="The listing bought, if known.")
     sku: Sku | None = Field(default=None, description="The seller SKU bought.")
@@ -64,7 +70,8 @@ class IngressOrderLine(IngressModel):
 
 
 class CheckoutOrderPlaced(IngressPayload):
-    """A buyer placed an order at a storefront or checkout."""
+    """A buyer placed an order at a storefront or checkout. Every line's `unit_price.currency` must be the
+    order's `currency` (a rule this schema cannot state)."""
 
     EVENT_TYPE: ClassVar[str] = "sellerflow.checkout.order_placed.v1"
     TOPICS: ClassVar[tuple[str, ...]] = _ORDERS
@@ -99,6 +106,11 @@ class CheckoutCancellationRequested(IngressPayload):
 
 class CarrierScanRecorded(IngressPayload):
     """A carrier scanned a parcel."""
+
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"required": ["status"], "properties": {"status": {"const": ScanStatus.DELIVERED.value}}},
+        "then": {"required": ["scanned_at"], "properties": {"scanned_at": {"not": {"type": "null"}}}},
+    })
 
     EVENT_TYPE: ClassVar[str] = "sellerflow.carrier.scan_recorded.v1"
     TOPICS: ClassVar[tuple[str, ...]] = _CARRIER
@@ -216,6 +228,11 @@ class BuyerClaimWithdrawn(IngressPayload):
 
 class AtozClaimDecided(IngressPayload):
     """The A-to-z team or its rules decided a claim, or reversed a decision on appeal."""
+
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"required": ["outcome"], "properties": {"outcome": {"enum": _NOT_GRANTED}}},
+        "then": {"properties": {"refund": {"type": "null"}}},
+    })
 
     EVENT_TYPE: ClassVar[str] = "sellerflow.atoz.claim_decided.v1"
     TOPICS: ClassVar[tuple[str, ...]] = _BUYER

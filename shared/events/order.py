@@ -1,7 +1,11 @@
 """Order lifecycle events, produced by the order service on `order.events` (domain.md section 3).
 
-Buyer personal data: only `order.confirmed.ship_to` (for the fulfillment service); `order.placed`
-carries the destination country, never the name or address.
+Buyer personal data travels only sealed with the order's data key (shared.crypto, domain.md section 8):
+`order.confirmed.ship_to_sealed` (name, street lines, postal code, phone; city, region and country in
+the clear) and the buyer's free-text cancellation reason (`buyer_reason`). The key stays in the order
+service's schema and `order.pii_erased` destroys it: what this topic keeps can no longer be read.
+`order.placed` carries the destination country only. The clear `ship_to` and `reason` of events
+published before sealing are still read, never written.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import ClassVar, Self
 
 from pydantic import Field, model_validator
 
+from shared.crypto import Sealed
 from shared.events import topics
 from shared.events.common import (
     Address,
@@ -22,6 +27,7 @@ from shared.events.common import (
     Identifier,
     Model,
     Money,
+    Name,
     OrderStatus,
     Quantity,
     ShippingSpeed,
@@ -56,6 +62,17 @@ class ErasureTrigger(StrEnum):
     DELIVERED = "delivered"  # 30 days after delivery
     CANCELLED = "cancelled"  # 30 days after cancellation
     REJECTED = "rejected"  # 30 days after rejection
+    NOT_DELIVERED = "not_delivered"  # 30 days after the last carrier event of a parcel lost or returned to sender
+
+
+class SealedShipTo(Model):
+    """Where an order ships: city, region and country in the clear, the buyer's part sealed."""
+
+    city: Name = Field(description="City; kept after personal data is erased.")
+    region: Name | None = Field(default=None, description="State, province or region; kept after erasure.")
+    country: CountryCode = Field(description="ISO 3166-1 alpha-2 country; kept after erasure.")
+    buyer: Sealed = Field(description="Name, street lines, postal code and phone (JSON), sealed with the "
+                          "order's data key: unreadable once the order's personal data is erased.")
 
 
 class PlacedLine(Model):
@@ -113,7 +130,11 @@ class OrderConfirmed(OrderFacts):
     ship_by: UtcDatetime = Field(description="Latest time to confirm shipment.")
     deliver_by: UtcDatetime = Field(description="Latest promised delivery.")
     ship_to: Address | None = Field(
-        default=None, description="Where to ship (buyer personal data), for the fulfillment service."
+        default=None, description="Deprecated, never written now: the clear address of events published "
+        "before buyer data was sealed."
+    )
+    ship_to_sealed: SealedShipTo | None = Field(
+        default=None, description="Where to ship (merchant-fulfilled orders), the buyer's part sealed."
     )
 
     @model_validator(mode="after")
@@ -141,7 +162,13 @@ class OrderCancellationRequested(OrderFacts):
     TOPICS: ClassVar[tuple[str, ...]] = _ORDER
 
     requested_at: UtcDatetime = Field(description="When the buyer asked.")
-    reason: ShortText | None = Field(default=None, description="The buyer's reason, if given.")
+    reason: ShortText | None = Field(
+        default=None, description="Deprecated, never written now: the clear reason of events published before "
+        "buyer data was sealed."
+    )
+    buyer_reason: Sealed | None = Field(
+        default=None, description="The buyer's free-text reason, if given, sealed with the order's data key."
+    )
 
 
 class OrderCancelled(OrderFacts):
@@ -154,7 +181,13 @@ class OrderCancelled(OrderFacts):
         description="buyer: the seller accepted the buyer's request (not counted against the seller); "
         "seller: the seller cancelled; system: not confirmed in time (counted as a seller cancellation)."
     )
-    reason: ShortText = Field(description="Why it was cancelled.")
+    reason: ShortText = Field(
+        description="Why it was cancelled; for a buyer cancellation always `requested by the buyer`: the "
+        "buyer's own words travel sealed in `buyer_reason`."
+    )
+    buyer_reason: Sealed | None = Field(
+        default=None, description="The buyer's free-text reason, if given, sealed with the order's data key."
+    )
     before_shipment: bool = Field(description="True when nothing had shipped.")
     cancelled_at: UtcDatetime = Field(description="When it was cancelled.")
 
@@ -182,7 +215,8 @@ class OrderStatusChanged(OrderFacts):
 
 
 class OrderPiiErased(Payload):
-    """The buyer's name, address and phone of an order were erased; city, region and country are kept."""
+    """The buyer's name, address, phone and free texts of an order were erased, and the order's data key
+    destroyed (what was sealed with it is unreadable); city, region and country are kept."""
 
     EVENT_TYPE: ClassVar[str] = "sellerflow.order.pii_erased.v1"
     TOPICS: ClassVar[tuple[str, ...]] = _ORDER

@@ -35,7 +35,7 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, datetime]]:
 
 def time_ahead(event: Event[Any], latest_tick: datetime, skew: timedelta) -> str | None:
     """Why `event` is refused, if one of its times lies after `latest_tick + skew`; else None."""
-    ceiling = latest_tick + skew  # no overflow: ticks are before 2100 and the skew at most 30 days
+    ceiling = latest_tick + skew  # no overflow: ticks are before 2100 and the skew at most a year
     for path, moment in business_times(event):
         if moment > ceiling:
             return (f"invalid {event.type}: `{path}` is after the latest clock tick plus MAX_CLOCK_SKEW "

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import ssl
 from collections.abc import Awaitable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -19,6 +20,7 @@ from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLS
 from shared import telemetry
 from shared.events import topics
 from shared.messaging.consumer import BatchProcessor, Record
+from shared.messaging.retention import RetentionReport, align_retention, retention_ms, topic_configs
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,17 +70,32 @@ def _admin_security_kwargs(settings: Settings) -> dict[str, Any]:
 
 async def create_topics(settings: Settings, bootstrap_servers: str, logical: Iterable[str]) -> list[str]:
     """Create each topic (and its dead-letter topic) with TOPIC_PARTITIONS partitions; existing ones stay."""
-    names = sorted({settings.topic(name) for t in logical for name in (t, topics.dlq_topic(t))})
+    return (await ensure_topics(settings, bootstrap_servers, logical)).created
+
+
+@dataclass
+class TopicsReport:
+    created: list[str]
+    retention: RetentionReport
+
+
+async def ensure_topics(settings: Settings, bootstrap_servers: str, logical: Iterable[str]) -> TopicsReport:
+    """Create the missing topics with their retention (shared.messaging.retention), and give the existing
+    ones theirs where the broker allows."""
+    wanted = {settings.topic(name): name for t in logical for name in (t, topics.dlq_topic(t))}
+    names = sorted(wanted)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **_admin_security_kwargs(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [n for n in names if n not in existing]
         if missing:
-            new = [NewTopic(n, num_partitions=settings.topic_partitions, replication_factor=1) for n in missing]
+            new = [NewTopic(n, num_partitions=settings.topic_partitions, replication_factor=1,
+                            topic_configs=topic_configs(settings, wanted[n])) for n in missing]
             with contextlib.suppress(TopicAlreadyExistsError):  # a replica starting at once won the race
                 await admin.create_topics(new)
-        return missing
+        kept = {n: retention_ms(settings, wanted[n]) for n in names if n in existing}
+        return TopicsReport(missing, await align_retention(admin, kept))
     finally:
         await admin.close()
 

@@ -248,7 +248,7 @@ class BatchProcessor:
         # Every tick moves this service's business clock (idempotent: it only moves forward).
         ticks = [item.event.data.now for item in items if isinstance(item.event.data, ClockTicked)]
         if ticks:
-            await business_clock.record_tick(conn, max(ticks))
+            await business_clock.record_tick(conn, max(ticks), self.max_clock_skew)
         # Events of a type the handler ignores change nothing: no inbox row, no work (a service reads
         # whole topics and usually needs a few of their types).
         wanted: frozenset[str] | None = getattr(self.handler, "handled_types", None)

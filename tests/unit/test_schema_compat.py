@@ -136,3 +136,11 @@ def test_write_schemas_refuses_to_overwrite_a_schema_incompatibly(tmp_path: Path
         write_schemas(tmp_path)
     write_schemas(tmp_path, force=True)
     assert committed(target) == event_schema(ORDER)
+
+
+def test_a_new_rule_across_fields_is_incompatible_and_an_unchanged_one_is_not() -> None:
+    old = event_schema("sellerflow.carrier.scan_recorded.v1")
+    assert incompatibilities(old, copy.deepcopy(old)) == []
+    new = copy.deepcopy(old)
+    new["$defs"]["CarrierScanRecorded"]["then"]["required"].append("location")
+    assert incompatibilities(old, new) == ["data: rule across fields (then) added or changed"]

@@ -18,6 +18,7 @@ from shared.messaging import dead_letters as dl
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 from tests.integration.aftersales.world import DAY, HOUR, World, dead_letters_of, ok, unique
+from tests.support.factories import free_time
 from tests.support.platform import running
 
 pytestmark = pytest.mark.integration
@@ -27,13 +28,14 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 @pytest.fixture(scope="module")
 async def aftersales(module_settings: Settings) -> AsyncIterator[ServiceRuntime]:
-    async with running(module_settings, ["aftersales"]) as runtimes:
+    async with running(free_time(module_settings), ["aftersales"]) as runtimes:
         yield runtimes["aftersales"]
 
 
 @pytest.fixture
 async def world(aftersales: ServiceRuntime) -> AsyncIterator[World]:
     world = World(aftersales)
+    await world.register()
     yield world
     await world.close()
 
@@ -437,3 +439,27 @@ async def test_a_seller_sees_only_its_own_work(world: World, aftersales: Service
         assert ok(await world.operator.get("/v1/work", params={"seller_id": world.seller}))["open_claims"] == []
     finally:
         await other.close()
+
+
+# --- unknown sellers ------------------------------------------------------------------------------
+
+
+async def test_buyer_events_for_a_seller_that_never_registered_are_dead_lettered_and_not_listed(
+    aftersales: ServiceRuntime,
+) -> None:
+    stranger = World(aftersales)  # no seller.registered for it
+    try:
+        message_id, review_id = unique("M"), unique("R")
+        message = await stranger.buyer(i.BuyerMessageSent(message_id=message_id, buyer_id="B-1", sent_at=T0,
+                                                          body="Do you ship to Canada?"), message_id, T0)
+        review = await stranger.buyer(i.BuyerReviewPosted(review_id=review_id, listing_id="L-1", stars=1,
+                                                          posted_at=T0), review_id, T0)
+        letters = await dead_letters_of(stranger.settings, stranger.seller, expect=2)
+        assert [value for value, _ in letters] == [message.to_bytes(), review.to_bytes()]
+        assert {headers[dl.H_ERROR_MESSAGE] for _, headers in letters} == {
+            f"seller {stranger.seller!r} is unknown: no seller.registered for it"}
+        assert await stranger.count("SELECT count(*) FROM buyer_messages WHERE seller_id = $1") == 0
+        assert await stranger.count("SELECT count(*) FROM reviews WHERE seller_id = $1") == 0
+        assert ok(await stranger.operator.get("/v1/messages", params={"seller_id": stranger.seller})) == []
+    finally:
+        await stranger.close()

@@ -8,7 +8,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +21,8 @@ from shared.events import Event, new_event, parse_event, topics
 from shared.events import fulfillment as f
 from shared.events import ingress as i
 from shared.events import order as o
-from shared.events.common import Carrier, FulfillmentChannel, Money, ShippingSpeed
+from shared.events import seller as s
+from shared.events.common import BusinessType, Carrier, DocumentType, FulfillmentChannel, Money, ShippingSpeed
 from shared.events.envelope import Payload
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
@@ -50,6 +51,16 @@ class World:
         secret = self.settings.auth_secret.get_secret_value()
         self.http = client(runtime, seller_token(secret, self.seller))
         self.operator = client(runtime)
+
+    async def register(self) -> None:
+        """The listing service registered this seller; returns once this service knows it."""
+        registered = s.SellerRegistered(
+            legal_name="Test Seller Ltd", country="US", business_type=BusinessType.COMPANY, tax_id="********1234",
+            bank_account="********5678", document_type=DocumentType.PASSPORT, document_number="****9012",
+            document_expires_on=date(2030, 1, 1))
+        event = _event(registered, self.seller, self.seller, datetime(2026, 1, 1, tzinfo=UTC), "/sellerflow/listing")
+        await publish_events(self.settings, topics.SELLER_EVENTS, [event])
+        await self.until("SELECT count(*) FROM known_sellers WHERE seller_id = $1", what=f"seller {self.seller} known")
 
     # --- the order and fulfillment services ---------------------------------------------------------
 

@@ -35,14 +35,14 @@ from tests.integration.order.flow import (
     statuses,
     week,
 )
-from tests.support.factories import unique
+from tests.support.factories import free_time, unique
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 async def world(module_settings: Settings) -> AsyncIterator[Platform]:
-    async with platform(module_settings) as started:
+    async with platform(free_time(module_settings)) as started:
         yield started
 
 

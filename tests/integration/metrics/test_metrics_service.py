@@ -149,13 +149,16 @@ async def test_every_scorecard_equals_the_reference_computed_from_the_raw_events
     assert breaches >= 2  # the history has sellers bad enough to be judged
 
 
-async def test_a_past_day_is_the_reference_at_the_end_of_that_day(metrics: ServiceRuntime, history: History) -> None:
-    day = (END - 9 * DAY).date()
-    end_of_day = datetime.combine(day, time.max, tzinfo=UTC)
-    for seller in SELLERS[:3]:
-        card = await _card(metrics, seller, as_of=datetime.combine(day, time(8), tzinfo=UTC))
-        assert card["day"] == day.isoformat()
-        assert _rates(card) == reference(_events(history), seller, end_of_day), seller
+async def test_every_past_day_is_the_reference_at_the_end_of_that_day(metrics: ServiceRuntime, history: History
+                                                                      ) -> None:
+    # `as_of=D` is what the live scorecard said at the end of day D: deadlines judged at the ticks up to then.
+    for back in range(1, 46):
+        day = (END - back * DAY).date()
+        end_of_day = datetime.combine(day, time.max, tzinfo=UTC)
+        for seller in SELLERS[:3]:
+            card = await _card(metrics, seller, as_of=datetime.combine(day, time(8), tzinfo=UTC))
+            assert card["day"] == day.isoformat()
+            assert _rates(card) == reference(_events(history), seller, end_of_day), (seller, day)
 
 
 async def _snapshot(db_: asyncpg.Pool | asyncpg.Connection) -> tuple[list[Any], list[Any], list[Any]]:

@@ -143,8 +143,10 @@ async def test_a_batch_of_500_orders_costs_a_few_statements_not_a_few_per_order(
         confirming = list(orders.statements)
         stored = await orders.snapshot()
 
-    # BEGIN, inbox claims, orders locked, orders inserted or updated, outbox rows, COMMIT.
-    assert len(placing) == len(confirming) == 6, (placing, confirming)
+    # BEGIN, inbox claims, orders locked, orders inserted or updated, outbox rows, COMMIT; an ingress batch
+    # also reads the latest clock tick once (the door's time bound, design.md section 3).
+    assert placing[0] == "SELECT latest_tick FROM business_clock"
+    assert len(placing) - 1 == len(confirming) == 6, (placing, confirming)
     assert statuses(stored) == {order.data.order_id: "unshipped" for order in [warm, *placed]}
     assert len(stored.outbox) == 4 * 501
 

@@ -13,6 +13,8 @@ import pytest
 from services.order import service
 from services.order.batch import PlacedConcurrently, RunOfOrders
 from shared.events import Event, new_event
+from shared.events.common import ScanStatus
+from shared.events.fulfillment import ShipmentTrackingUpdated
 from shared.events.ingress import CheckoutCancellationRequested
 from shared.events.listing import InventoryReserved, StockLine
 from shared.messaging.consumer import Unprocessable
@@ -79,3 +81,23 @@ def test_an_order_another_transaction_placed_meanwhile_is_acknowledged_or_the_ba
     changed = run_of(checkout_order(SELLER, "O-1"), reserved("O-1"))
     with pytest.raises(PlacedConcurrently):
         changed.rows(set())
+
+
+def scan(order_id: str, shipment_id: str, status: ScanStatus, *, hours: int) -> Event[Any]:
+    at = T0 + timedelta(hours=hours)
+    data = ShipmentTrackingUpdated(
+        order_id=order_id, purchased_at=T0, fulfillment_channel="merchant", shipment_id=shipment_id,
+        shipped_at=T0 + timedelta(hours=3), ship_by=T0 + timedelta(days=1), deliver_by=T0 + timedelta(days=8),
+        carrier="ups", tracking_number="1Z999AA10123456784", status=status, scanned_at=at)
+    return new_event(data, seller_id=SELLER, subject=shipment_id, time=at, source="/sellerflow/fulfillment")
+
+
+def test_a_carrier_scan_that_changes_nothing_leaves_the_order_unwritten_and_a_loss_is_kept() -> None:
+    stored = run_of(checkout_order(SELLER, "O-1"), reserved("O-1")).orders
+    stored[(SELLER, "O-1")].record_shipment({"SKU-1": 1}, T0 + timedelta(hours=3), shipment_id="SH-1")
+    quiet = run_of(scan("O-1", "SH-1", ScanStatus.IN_TRANSIT, hours=4), stored=RunOfOrders(dict(stored)))
+    assert quiet.changed == {} and staged_types(quiet, set()) == []
+    lost = run_of(scan("O-1", "SH-1", ScanStatus.LOST, hours=5), scan("O-1", "SH-1", ScanStatus.IN_TRANSIT, hours=4),
+                  stored=RunOfOrders(dict(stored)))
+    assert lost.changed == {(SELLER, "O-1"): T0 + timedelta(hours=4)}  # the older scan was looked at, changed nothing
+    assert lost.orders[(SELLER, "O-1")].lost_parcels == {"SH-1": T0 + timedelta(hours=5)}

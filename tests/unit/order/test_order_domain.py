@@ -29,7 +29,8 @@ from services.order.domain_events import (
 )
 from services.order.lines import ReservedLine
 from services.order.promises import OrderPolicy
-from shared.events.common import CancelledBy, FulfillmentChannel, OrderStatus, ShippingSpeed
+from shared.crypto import DataKey
+from shared.events.common import CancelledBy, FulfillmentChannel, OrderStatus, ScanStatus, ShippingSpeed
 from shared.events.order import ErasureTrigger, OrderRejection
 
 S = OrderStatus
@@ -531,6 +532,68 @@ def test_erasing_twice_is_refused() -> None:
     order.erase_pii(LATER + timedelta(days=30))
     with pytest.raises(OrderError, match="already erased"):
         order.erase_pii(LATER + timedelta(days=31))
+
+
+def test_erasure_destroys_the_data_key_and_the_buyer_words_of_a_cancellation() -> None:
+    order = order_in(S.UNSHIPPED)
+    order.data_key = DataKey.generate()
+    order.request_cancellation(LATER, "moving to Reykjavik")
+    order.accept_cancellation(LATER + timedelta(hours=1))
+    assert order.cancel_reason == "moving to Reykjavik"
+    order.erase_pii(LATER + timedelta(days=31))
+    assert order.data_key is None and order.cancel_reason == "requested by the buyer"
+    assert order.cancellation_request_reason is None and order.cancelled_by is CancelledBy.BUYER
+
+
+def shipped_in_two_parcels() -> Order:
+    order = order_in(S.UNSHIPPED)
+    order.record_shipment({"A": 2}, LATER, shipment_id="sh-1")
+    order.record_shipment({"B": 1}, LATER, shipment_id="sh-2")
+    return order
+
+
+@pytest.mark.parametrize("scan", [ScanStatus.LOST, ScanStatus.RETURNED_TO_SENDER])
+def test_a_parcel_never_delivered_is_erased_thirty_days_after_its_last_carrier_event(scan: ScanStatus) -> None:
+    order = shipped_in_two_parcels()
+    order.record_delivery("sh-1", LATER + timedelta(days=2))
+    assert order.record_carrier_scan("sh-2", ScanStatus.EXCEPTION, LATER + timedelta(days=3)) == []
+    order.record_carrier_scan("sh-2", scan, LATER + timedelta(days=4))
+    order.record_carrier_scan("sh-2", scan, LATER + timedelta(days=6))  # the last carrier event counts
+    due = LATER + timedelta(days=36)
+    assert order.status is S.SHIPPED and order.erasure_due_at() == due and not order.erasure_due(due - timedelta(1))
+    events = order.erase_pii(due)
+    assert events == [OrderPiiErased(order_id="o-1", seller_id="s-1", at=due, trigger=ErasureTrigger.NOT_DELIVERED)]
+    assert order.ship_to == ADDRESS.erased() and order.erasure_due_at() is None
+
+
+def test_no_erasure_clock_runs_while_another_parcel_is_still_on_its_way() -> None:
+    order = shipped_in_two_parcels()
+    order.record_carrier_scan("sh-2", ScanStatus.LOST, LATER + timedelta(days=4))
+    assert order.erasure_due_at() is None  # sh-1 may still arrive
+    order.record_carrier_scan("sh-1", ScanStatus.RETURNED_TO_SENDER, LATER + timedelta(days=5))
+    assert order.erasure_due_at() == LATER + timedelta(days=35)
+
+
+def test_a_lost_parcel_scanned_again_in_transit_stops_the_clock_and_delivery_restarts_it_as_delivered() -> None:
+    order = shipped_in_two_parcels()
+    for sid in ("sh-1", "sh-2"):
+        order.record_carrier_scan(sid, ScanStatus.LOST, LATER + timedelta(days=4))
+    order.record_carrier_scan("sh-2", ScanStatus.IN_TRANSIT, LATER + timedelta(days=5))
+    order.record_carrier_scan("sh-1", ScanStatus.IN_TRANSIT, LATER + timedelta(days=3))  # older: changes nothing
+    assert order.lost_parcels == {"sh-1": LATER + timedelta(days=4)} and order.erasure_due_at() is None
+    order.record_delivery("sh-2", LATER + timedelta(days=7))
+    order.record_delivery("sh-1", LATER + timedelta(days=8))
+    assert order.status is S.DELIVERED
+    assert order.erasure_clock() == (LATER + timedelta(days=8), ErasureTrigger.DELIVERED)
+
+
+def test_a_scan_of_an_unknown_or_delivered_parcel_changes_nothing() -> None:
+    order = shipped_in_two_parcels()
+    order.record_delivery("sh-1", LATER + timedelta(days=2))
+    before = copy.deepcopy(order)
+    order.record_carrier_scan("sh-1", ScanStatus.LOST, LATER + timedelta(days=3))
+    order.record_carrier_scan("sh-9", ScanStatus.LOST, LATER + timedelta(days=3))
+    assert order == before
 
 
 CANCELLATIONS: dict[str, Callable[[Order], object]] = {

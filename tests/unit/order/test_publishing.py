@@ -1,5 +1,5 @@
 """Domain events of an order as wire events (services/order/publishing.py): every one has its wire
-type, and buyer data leaves only in a merchant-fulfilled order's `order.confirmed`."""
+type, and buyer data leaves only sealed with the order's data key."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -7,11 +7,13 @@ from decimal import Decimal
 import pytest
 
 from services.order import domain_events as de
-from services.order.domain import Order, OrderLine, Reservation, ShipTo
+from services.order.domain import BUYER_CANCELLATION, Order, OrderLine, Reservation, ShipTo
 from services.order.lines import ReservedLine
 from services.order.publishing import confirmation_event_id, envelopes
+from shared.crypto import DataKey, Unsealable
 from shared.events import order as wire
 from shared.events.common import CancelledBy, FulfillmentChannel, OrderStatus, ShippingSpeed
+from shared.pii import open_personal, open_text, order_context
 
 PURCHASED = datetime(2025, 3, 3, 10, tzinfo=UTC)
 ADDRESS = ShipTo("Ada Buyer", ("1 Main St",), "Seattle", "WA", "98101", "US", "+1-555-0100")
@@ -21,6 +23,7 @@ def confirmed(channel: FulfillmentChannel) -> tuple[Order, list[de.OrderEvent]]:
     order, events = Order.place(
         id="o-1", seller_id="s-1", buyer_id="b-1", lines=[OrderLine(None, 2, Decimal("9.95"), "L-A")], currency="EUR",
         purchased_at=PURCHASED, ship_to=ADDRESS, shipping_speed=ShippingSpeed.STANDARD, channel=channel,
+        data_key=DataKey.generate(),
     )
     events += order.confirm(Reservation((ReservedLine("L-A", "A", 2),), 1), at=PURCHASED + timedelta(minutes=1))
     return order, events
@@ -53,11 +56,55 @@ def test_the_placed_and_confirmed_events_carry_lines_prices_and_the_total() -> N
 
 @pytest.mark.parametrize(("channel", "carries"), [(FulfillmentChannel.MERCHANT, True),
                                                   (FulfillmentChannel.MARKETPLACE, False)])
-def test_only_a_merchant_fulfilled_confirmation_carries_the_address(channel: FulfillmentChannel, carries: bool) -> None:
+def test_the_buyer_address_travels_only_sealed_and_only_for_a_merchant_fulfilled_order(
+    channel: FulfillmentChannel, carries: bool
+) -> None:
     order, events = confirmed(channel)
     wired = envelopes(order, events)
-    with_name = [e.type for e in wired if b"Ada Buyer" in e.to_bytes()]
-    assert with_name == (["sellerflow.order.confirmed.v1"] if carries else [])
+    clear = (b"Ada Buyer", b"1 Main St", b"98101", b"+1-555-0100")
+    assert not [e.type for e in wired if any(text in e.to_bytes() for text in clear)]
+    confirmation = next(e.data for e in wired if isinstance(e.data, wire.OrderConfirmed))
+    assert confirmation.ship_to is None
+    if not carries:
+        assert confirmation.ship_to_sealed is None
+        return
+    sealed = confirmation.ship_to_sealed
+    assert sealed is not None and (sealed.city, sealed.region, sealed.country) == ("Seattle", "WA", "US")
+    assert order.data_key is not None
+    kept = ShipTo(None, (), sealed.city, sealed.region, None, sealed.country)
+    assert open_personal(order.data_key, kept, sealed.buyer, context=order_context("s-1", "o-1", "ship_to")) == ADDRESS
+    with pytest.raises(Unsealable):  # bound to its order: moved to another, it does not open
+        open_personal(order.data_key, kept, sealed.buyer, context=order_context("s-1", "o-2", "ship_to"))
+
+
+def test_the_buyer_cancellation_reason_travels_sealed_and_the_wire_says_only_who_cancelled() -> None:
+    order, _ = confirmed(FulfillmentChannel.MERCHANT)
+    key = order.data_key
+    assert key is not None
+    requested = envelopes(order, order.request_cancellation(PURCHASED + timedelta(hours=1), "moving to Reykjavik"))
+    accepted = envelopes(order, order.accept_cancellation(PURCHASED + timedelta(hours=2)))
+    assert not [e.type for e in requested + accepted if b"Reykjavik" in e.to_bytes()]
+    request, cancelled = requested[0].data, accepted[0].data
+    assert isinstance(request, wire.OrderCancellationRequested) and request.reason is None
+    assert isinstance(cancelled, wire.OrderCancelled) and cancelled.reason == BUYER_CANCELLATION
+    context = order_context("s-1", "o-1", "buyer_reason")
+    assert request.buyer_reason is not None and cancelled.buyer_reason is not None
+    assert open_text(key, request.buyer_reason, context=context) == "moving to Reykjavik"
+    assert open_text(key, cancelled.buyer_reason, context=context) == "moving to Reykjavik"
+
+
+def test_erasure_destroys_the_data_key_so_the_sealed_copies_no_longer_open() -> None:
+    order, events = confirmed(FulfillmentChannel.MERCHANT)
+    key = order.data_key
+    sealed = next(e.data for e in envelopes(order, events) if isinstance(e.data, wire.OrderConfirmed)).ship_to_sealed
+    assert key is not None and sealed is not None
+    order.record_shipment({"A": 2}, PURCHASED + timedelta(hours=3), shipment_id="sh-1")
+    order.record_delivery("sh-1", PURCHASED + timedelta(days=2))
+    order.erase_pii(PURCHASED + timedelta(days=32))
+    assert order.data_key is None  # the only copy of the key: nothing else can open `sealed` now
+    with pytest.raises(Unsealable):
+        open_personal(DataKey.generate(), ADDRESS.erased(), sealed.buyer,
+                      context=order_context("s-1", "o-1", "ship_to"))
 
 
 def test_the_confirmation_has_an_id_known_again_at_erasure_time() -> None:
