@@ -169,7 +169,8 @@ async def test_each_kind_of_seller_sees_what_the_api_says_on_a_desktop_and_a_pho
                 assert await gauge.get_attribute("data-rating") == str(health["rating"])
                 assert await gauge.get_attribute("data-band") == health["band"]
                 assert str(health["rating"]) in await gauge.inner_text()
-                shown = set(await page.locator("li.fix").evaluate_all("els => els.map(e => e.dataset.metric)"))
+                fixes = page.locator("li.fix[data-metric]")
+                shown = set(await fixes.evaluate_all("els => els.map(e => e.dataset.metric)"))
                 assert shown == to_fix, (kind, shown, to_fix)
                 ledger = await page.locator("ul.ledger").inner_text()
                 assert all(line["violation_id"] not in ledger for line in health["ledger"] if line["violation_id"])

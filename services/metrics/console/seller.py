@@ -193,38 +193,49 @@ def _impact(r: RateValue, data: SellerData) -> tuple[int, int, float]:
 
 
 def fix_list(data: SellerData) -> str:
+    """Rate metrics off target and open policy violations, the ones costing most points first."""
     wrong = [r for r in data.view.card.rates if r.status is not MetricStatus.OK and r.denominator]
-    if not wrong:
+    policy = [x for x in data.view.health.ledger if x.kind == "violation" and x.metric is None]
+    if not wrong and not policy:
         return '<p class="all-good" data-fix="none">Nothing to fix: every metric is within its target.</p>'
-    wrong.sort(key=lambda r: (r.status is not MetricStatus.BREACH, *(-v for v in _impact(r, data))))
-    items = []
-    for r in wrong:
-        points = _impact(r, data)[0]
-        need = good_orders_needed(r)
-        unit = "messages answered within 24 hours" if r.name is MetricName.RESPONSE_WITHIN_24H else \
-            "good returns" if r.name is MetricName.RETURN_DISSATISFACTION_RATE else "good orders"
-        if r.status is MetricStatus.WARNING:
-            cure = "Still within target, but close to the limit."
-        elif need is None:
-            cure = "It comes back within target as the items below stop counting."
-        else:
-            cure = f"{need} more {unit} without a defect would bring it back within target."
-        cost = f" It costs you {points} points now." if points else ""
-        state = "Breach" if r.status is MetricStatus.BREACH else "Early warning"
-        if r.verdict.low_volume:
-            state += " (low volume, not enforced)"
-        defects = data.drill.get((r.key, r.window_days), ())
-        orders = "".join(
-            f"<li>Order {e(d.order_id or d.item_id)}: {e(', '.join(k.value.replace('_', ' ') for k in d.kinds))}; "
-            f"stops counting on {fmt_day(d.leaves_window_on)}</li>" for d in sorted(defects, key=lambda d: (
-                d.leaves_window_on, d.item_id))[:10])
-        more = f"<li>and {len(defects) - 10} more</li>" if len(defects) > 10 else ""
-        items.append(
-            f'<li class="fix {r.status.value}" data-metric="{e(_kind_of(r))}"><h3>{e(_title(r))} &middot; '
+    ranked = [((r.status is not MetricStatus.BREACH, *(-v for v in _impact(r, data))), _metric_fix(r, data))
+              for r in wrong]
+    ranked += [((False, x.points, 0, 0.0), _policy_fix(x, data.policy)) for x in policy]
+    ranked.sort(key=lambda pair: pair[0])
+    return f'<ol class="fixes">{"".join(item for _, item in ranked)}</ol>'
+
+
+def _metric_fix(r: RateValue, data: SellerData) -> str:
+    points = _impact(r, data)[0]
+    need = good_orders_needed(r)
+    unit = "messages answered within 24 hours" if r.name is MetricName.RESPONSE_WITHIN_24H else \
+        "good returns" if r.name is MetricName.RETURN_DISSATISFACTION_RATE else "good orders"
+    if r.status is MetricStatus.WARNING:
+        cure = "Still within target, but close to the limit."
+    elif need is None:
+        cure = "It comes back within target as the items below stop counting."
+    else:
+        cure = f"{need} more {unit} without a defect would bring it back within target."
+    cost = f" It costs you {points} points now." if points else ""
+    state = "Breach" if r.status is MetricStatus.BREACH else "Early warning"
+    if r.verdict.low_volume:
+        state += " (low volume, not enforced)"
+    defects = sorted(data.drill.get((r.key, r.window_days), ()), key=lambda d: (d.leaves_window_on, d.item_id))
+    orders = "".join(
+        f"<li>Order {e(d.order_id or d.item_id)}: {e(', '.join(k.value.replace('_', ' ') for k in d.kinds))}; "
+        f"stops counting on {fmt_day(d.leaves_window_on)}</li>" for d in defects[:10])
+    more = f"<li>and {len(defects) - 10} more</li>" if len(defects) > 10 else ""
+    return (f'<li class="fix {r.status.value}" data-metric="{e(_kind_of(r))}"><h3>{e(_title(r))} &middot; '
             f"{r.window_days} days: {dashboard.pct(r.rate)} (target {dashboard.target_text(r)})</h3>"
             f'<p><span class="chip {r.status.value}">{state}</span> {cure}{cost}</p>'
             + (f"<ul class='orders'>{orders}{more}</ul>" if orders else "") + "</li>")
-    return f'<ol class="fixes">{"".join(items)}</ol>'
+
+
+def _policy_fix(line: Line, policy: Policy) -> str:
+    ends = f"It stops counting on {fmt_day(line.closes_on)}" if line.closes_on else "It stays open"
+    return (f'<li class="fix breach" data-policy="{e(line.category or "policy")}"><h3>{e(sentence(line, policy))}'
+            f'</h3><p><span class="chip breach">Policy violation</span> {ends}; an appeal naming it can resolve it '
+            "sooner.</p></li>")
 
 
 # --- metrics by section ---------------------------------------------------------------------------

@@ -24,12 +24,12 @@ from tests.unit.metrics.builders import Order as SimOrder
 
 
 def _data(status: str, *, defective: int = 0, appeals: list[Appeal] | None = None,
-          unshipped: list[Order] | None = None) -> seller.SellerData:
+          unshipped: list[Order] | None = None, policy_violation: bool = True) -> seller.SellerData:
     orders = [SimOrder(purchased_at=at(-3)) for _ in range(40)]
     events = [o.placed() for o in orders] + [o.feedback(1, at(-1)) for o in orders[:defective]]
     scorecard = card(events)
-    rated = health(scorecard, [Violation("PV-secret-1", "listing", Severity.HIGH, NOW - timedelta(days=2), "L3")],
-                   {}, {}, NOW, DEFAULT_POLICY)
+    violations = [Violation("PV-secret-1", "listing", Severity.HIGH, NOW - timedelta(days=2), "L3")]
+    rated = health(scorecard, violations if policy_violation else [], {}, {}, NOW, DEFAULT_POLICY)
     items = [DefectItem(keys.ODR_MERCHANT, o.order_id, o.order_id, (DefectKind.NEGATIVE_FEEDBACK,),
                         o.purchased_at.date(), 60) for o in orders[:defective]]
     account = Account(seller_id="S-<1>", legal_name="Acme & Co", status=status, updated_at=NOW - timedelta(days=9))
@@ -82,8 +82,11 @@ def test_what_to_fix_lists_a_breach_with_its_orders_their_last_day_and_the_good_
     assert f"{seller.good_orders_needed(odr)} more good orders" in fixes
 
 
-def test_nothing_to_fix_when_every_metric_is_on_target() -> None:
-    assert 'data-fix="none"' in seller.render(_data("active"))
+def test_an_open_policy_violation_is_on_the_list_and_nothing_is_when_all_is_well() -> None:
+    fixes = seller.render(_data("active")).split('<ol class="fixes">')[1].split("</ol>")[0]
+    assert 'data-policy="listing"' in fixes and "Listing policy violation (high severity)" in fixes
+    assert "PV-secret-1" not in fixes
+    assert 'data-fix="none"' in seller.render(_data("active", policy_violation=False))
 
 
 def test_good_orders_needed_is_the_fewest_that_bring_a_rate_within_its_target() -> None:
