@@ -153,4 +153,12 @@ def sales_card(w: SalesWindow) -> str:
     return (f'<div class="card"><div class="label">Last {w.days} days ({w.first_day} to {w.last_day})</div>'
             f'<div class="big">{_money(w.gross)}</div>'
             f'<div>{w.orders} orders &middot; {w.units} units &middot; average order {_money(w.average_order_value)}'
-            f"</div><div>{growth_text}</div></div>")
+            f"</div><div>{growth_text}</div>{_orders_trend(w)}</div>")
+
+
+def _orders_trend(w: SalesWindow) -> str:
+    """This period's orders against the previous equal period's: the direction sales are going."""
+    arrow, word = ("&#9650;", "more orders than") if w.orders > w.previous_orders else \
+        ("&#9660;", "fewer orders than") if w.orders < w.previous_orders else ("&#9654;", "as many orders as")
+    return (f'<div class="trend"><span aria-hidden="true">{arrow}</span> {word} the {w.days} days before '
+            f"({w.previous_orders})</div>")

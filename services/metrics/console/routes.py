@@ -3,17 +3,17 @@
 Signed in with the dashboard's cookie (design.md section 8). Reads come from this service's own tables
 and, server-side, from the other services' APIs with the person's own token, so each service still
 decides who may see and do what. Every form posts back here and is answered with a redirect (303) to
-the page with a notice: no JavaScript, so the pages' CSP allows no script at all.
+the page with a notice (in a short-lived cookie): no JavaScript, so the pages' CSP allows no script at all.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import TypeAdapter
 
@@ -34,7 +34,7 @@ Responses = dict[int | str, dict[str, Any]]
 HTML: Responses = {200: {"content": {"text/html": {}}}, **HTML_RESPONSES, **json_errors(413, 422)}
 REDIRECT: Responses = {303: {"description": "Done (or refused): back to the page, with a notice"},
                        **HTML_RESPONSES, **json_errors(413, 422)}
-Notice = Annotated[str, Query(max_length=300, description="What the last form did, shown once")]
+NOTICE = "sellerflow_notice"  # what the last form did, shown once by the page it returns to
 MAX_FORM_BYTES = 64 * 1024
 MAX_SELLERS_SCANNED = 200  # the operator's claims: the sellers asked, lowest rating first
 
@@ -53,13 +53,28 @@ async def _read(call: Awaitable[Any], shape: Any, problems: list[str] | None = N
     try:
         return TypeAdapter(shape).validate_python(await call)
     except PeerError as error:
-        if problems is not None:
-            problems.append(error.detail)
+        if problems is not None and error.status != 404 and error.detail not in problems:
+            problems.append(error.detail)  # a seller another service does not know yet is no problem
         return None
 
 
 def _back(path: str, notice: str) -> Response:
-    return RedirectResponse(f"{path}?{urlencode({'notice': notice[:300]})}", status_code=303, headers=PAGE_HEADERS)
+    """Back to the page; the notice rides in a one-minute cookie, never in the URL (no text to forge there)."""
+    response = RedirectResponse(path, status_code=303, headers=PAGE_HEADERS)
+    response.set_cookie(NOTICE, quote(notice[:300]), max_age=60, path=signin.path, httponly=True, samesite="strict")
+    return response
+
+
+def _shown(request: Request, html: str) -> HTMLResponse:
+    """The page, and the notice it showed dropped so that it shows once."""
+    response = page(html)
+    if NOTICE in request.cookies:
+        response.delete_cookie(NOTICE, path=signin.path, httponly=True, samesite="strict")
+    return response
+
+
+def _notice(request: Request) -> str:
+    return unquote(request.cookies.get(NOTICE, ""))[:300]
 
 
 async def _form(request: Request) -> dict[str, list[str]] | None:
@@ -92,7 +107,7 @@ async def entry(request: Request) -> Response:
 
 
 @pages.get(operator.ROOT, response_class=HTMLResponse, summary="The operator's console (HTML)", responses=HTML)
-async def operator_console(ctx: Ctx, request: Request, notice: Notice = "") -> HTMLResponse:
+async def operator_console(ctx: Ctx, request: Request) -> HTMLResponse:
     principal = signin.principal(request)
     if principal is None:
         return signin.ask(operator.ROOT)
@@ -108,8 +123,8 @@ async def operator_console(ctx: Ctx, request: Request, notice: Notice = "") -> H
         asyncio.gather(*(_read(peers.get(s, "/v1/ops/dead-letters", limit=100), list[DeadLetter], problems)
                          for s in SERVICE_NAMES)))
     data = operator.OperatorData(await queries.moment(ctx.pool, None), at_risk, appeals, claims,
-                                 dict(zip(SERVICE_NAMES, letters, strict=True)), notice, problems)
-    return page(operator.render(data))
+                                 dict(zip(SERVICE_NAMES, letters, strict=True)), _notice(request), problems)
+    return _shown(request, operator.render(data))
 
 
 async def _pending_appeals(peers: Peers, problems: list[str]) -> list[Appeal] | None:
@@ -209,8 +224,7 @@ def _seller_gate(request: Request, seller_id: str) -> tuple[Principal | None, HT
 
 @pages.get("/dashboard/{seller_id}", response_class=HTMLResponse, summary="The seller's console (HTML)",
            responses=HTML)
-async def seller_console(ctx: Ctx, request: Request, seller_id: str, as_of: handlers.AsOf = None,
-                         notice: Notice = "") -> HTMLResponse:
+async def seller_console(ctx: Ctx, request: Request, seller_id: str, as_of: handlers.AsOf = None) -> HTMLResponse:
     _, refused = _seller_gate(request, seller_id)
     if refused is not None:
         return refused
@@ -230,8 +244,8 @@ async def seller_console(ctx: Ctx, request: Request, seller_id: str, as_of: hand
         _read(peers.get("aftersales", "/v1/work", seller_id=seller_id), Work),
         _read(peers.get("order", "/v1/orders", status="unshipped", seller_id=seller_id, limit=500), list[Order]))
     data = seller.SellerData(view, trends, drill, DEFAULT_POLICY, account, enforcements, appeals, work, unshipped,
-                             notice)
-    return page(seller.render(data))
+                             _notice(request))
+    return _shown(request, seller.render(data))
 
 
 @pages.post("/dashboard/{seller_id}/appeal", response_class=Response, status_code=303, responses=REDIRECT,

@@ -12,7 +12,7 @@ import pytest
 from services.metrics import policy as keys
 from services.metrics.console import operator, seller
 from services.metrics.console.html import fmt_time
-from services.metrics.console.models import Account, Appeal, Enforcement, Order, Work
+from services.metrics.console.models import Account, Appeal, Claim, DeadLetter, Enforcement, Order, Work
 from services.metrics.domain.health import Violation, health
 from services.metrics.policy import DEFAULT_POLICY
 from services.metrics.queries import View
@@ -121,3 +121,21 @@ def test_the_operator_page_ranks_sellers_and_offers_each_decision_as_a_form() ->
     assert 'data-seller="S-2"' in page and "late shipment rate" in page
     assert f'action="{operator.ROOT}/appeals/APL-%3C9%3E"' in page and "APL-<9>" not in page
     assert "No A-to-z claim waits" in page and "listing service's dead letters are unavailable" in page
+
+
+def test_sales_show_orders_units_growth_and_the_direction_against_the_period_before() -> None:
+    page = seller.render(_data("active"))
+    sales = page.split('id="sales"')[1]
+    assert "40 orders" in sales and "more orders than the 7 days before (0)" in sales
+
+
+def test_the_operator_page_offers_grant_or_deny_for_a_claim_and_replay_or_resolve_for_a_letter() -> None:
+    claim = Claim(claim_id="C-1", order_id="O-1", reason="item_not_received", amount=Decimal("25.50"),
+                  currency="EUR", filed_at=NOW)
+    letter = DeadLetter(id=7, topic="ingress.orders", key="S-3", reason="not JSON <b>", error_type="InvalidEvent",
+                        created_at=NOW)
+    page = operator.render(operator.OperatorData(NOW, [], [], [("S-3", claim)], {"order": [letter]}))
+    assert f'action="{operator.ROOT}/claims/S-3/C-1"' in page and "Item not received: 25.50 EUR" in page
+    assert 'value="granted"' in page and 'value="denied"' in page
+    assert f'action="{operator.ROOT}/dead-letters/order/7"' in page and "not JSON &lt;b&gt;" in page
+    assert 'value="replay"' in page and 'value="resolve"' in page and "No seller is at risk" in page
