@@ -1,6 +1,7 @@
 """The console in Debian's Chromium after a short simulation: each kind of seller at desktop and phone
 sizes says what the API says, reads without errors or horizontal scrolling, passes axe-core; a seller
-appeals and an operator accepts, through the pages. Screenshots go to .artifacts/screenshots/."""
+appeals and an operator accepts, and an operator resolves a dead letter, through the pages.
+Screenshots go to .artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from sellerflow.simulate.runner import Outcome, run_simulation
 from shared.auth import operator_token, seller_token
+from shared.events import topics
 from shared.runtime import create_http_app
 from shared.settings import SERVICE_NAMES, Settings
 from tests.conftest import isolated_settings
+from tests.support.kafka import eventually, publish
 from tests.support.platform import asgi_clients, running
 
 pytestmark = pytest.mark.e2e
@@ -193,7 +196,7 @@ async def test_a_restricted_seller_appeals_and_an_operator_accepts_through_the_p
         await page.fill("#prevention", "Every order ships the day it arrives; we check the late list each morning.")
         await page.click("form[action$='/appeal'] button[type=submit]")
         await page.wait_for_load_state()
-        assert "was sent" in await page.locator("p.notice").inner_text()
+        assert "was sent" in await page.locator("p.notice").inner_text() and page.url.endswith(seller_id)
         assert await page.locator("[data-appeal=pending]").count() == 1
         assert not errors, errors
     finally:
@@ -225,13 +228,33 @@ async def test_a_restricted_seller_appeals_and_an_operator_accepts_through_the_p
         await context.close()
 
 
-async def test_the_operator_console_reads_well_on_a_phone(platform: Platform, browser: Browser) -> None:
-    context, page, errors = await signed_in(browser, platform, platform.operator_token(), "phone")
+async def test_an_operator_on_a_phone_sees_the_ranking_and_resolves_a_dead_letter(
+    platform: Platform, browser: Browser,
+) -> None:
+    token = platform.operator_token()
+    await publish(platform.settings, topics.INGRESS_ORDERS, [(b"S-poison", b"{not json")])
+
+    async def outstanding() -> list[dict[str, Any]]:
+        return list(await platform.api("order", "/v1/ops/dead-letters", token))
+
+    async def lettered() -> bool:
+        return bool(await outstanding())
+
+    await eventually(lettered, timeout=60, what="the poison order in the order service's ledger")
+    letter = (await outstanding())[0]
+    context, page, errors = await signed_in(browser, platform, token, "phone")
     try:
-        ranked = await platform.api("metrics", "/v1/sellers/at-risk", platform.operator_token())
+        ranked = await platform.api("metrics", "/v1/sellers/at-risk", token)
         shown = await page.locator("table.rank tbody tr").evaluate_all("els => els.map(e => e.dataset.seller)")
         assert shown == [r["seller_id"] for r in ranked]
         await reads_well(page, "operator-phone")
+        item = page.locator(f"article[data-letter='order/{letter['id']}']")
+        await item.locator("input[name=note]").fill("A test's poison: nothing to replay.")
+        await item.locator("button[value=resolve]").click()
+        await page.wait_for_load_state()
+        assert "resolved" in await page.locator("p.notice").first.inner_text()
+        assert await page.locator(f"article[data-letter='order/{letter['id']}']").count() == 0
+        assert not await outstanding()
         assert not errors, errors
     finally:
         await context.close()
