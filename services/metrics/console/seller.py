@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -44,6 +45,16 @@ BLOCKS = {
     "rejected": "Your registration was rejected: you cannot list or sell.",
 }
 APPEALABLE = frozenset({"warned", "restricted", "suspended"})
+#: What "a good item" is for each metric: what dilutes its defects.
+GOOD_ITEMS = {
+    MetricName.ORDER_DEFECT_RATE: "orders without a defect",
+    MetricName.PRE_FULFILLMENT_CANCEL_RATE: "orders not cancelled",
+    MetricName.LATE_SHIPMENT_RATE: "orders shipped on time",
+    MetricName.VALID_TRACKING_RATE: "shipments with valid tracking",
+    MetricName.ON_TIME_DELIVERY_RATE: "deliveries on time",
+    MetricName.RESPONSE_WITHIN_24H: "messages answered within 24 hours",
+    MetricName.RETURN_DISSATISFACTION_RATE: "returns answered within 48 hours",
+}
 
 
 @dataclass(frozen=True)
@@ -91,15 +102,33 @@ def banner(data: SellerData) -> str:
     status = account.status
     since, note = _since(status, account, data.enforcements or ())
     breached = sorted({_title(r) for r in health.breached})
-    why = note or (f"In breach: {', '.join(breached)}." if breached else "")
-    if not why and status in ("active", "reinstated"):
-        why = "Your metrics are within their targets." if not breached else ""
+    why = _why(data, note, breached)
     appeal = _appeal_part(data, status)
-    return (f'<section class="banner {e(status)}" data-status="{e(status)}" aria-labelledby="status-title">'
+    # an account still active with a metric in breach or a rating below healthy is not all green
+    attention = " attention" if status in ("active", "reinstated") and (breached or health.band.value != "healthy") \
+        else ""
+    return (f'<section class="banner {e(status)}{attention}" data-status="{e(status)}" '
+            'aria-labelledby="status-title">'
             f'<h2 id="status-title">Account status: <span class="status-name">{STATUS_TEXT.get(status, e(status))}'
             f"</span></h2><p>Since {fmt_time(since)}.</p>"
             + (f'<p class="why"><strong>Why:</strong> {e(why)}</p>' if why else "")
             + f'<p class="blocks"><strong>What it blocks:</strong> {BLOCKS.get(status, "")}</p>{appeal}</section>')
+
+
+def _why(data: SellerData, note: str | None, breached: Sequence[str]) -> str:
+    """The decision's own note, else what the figures say: breaches, open policy violations, the band."""
+    health = data.view.health
+    parts = [note] if note else []
+    if breached:
+        parts.append(f"In breach: {', '.join(breached)}.")
+    policy = Counter(x.category or "policy" for x in health.ledger if x.kind == "violation" and x.metric is None)
+    if policy:
+        parts.append("Open policy violations: " + ", ".join(f"{n} {c}" for c, n in sorted(policy.items())) + ".")
+    if health.critical_ids:
+        parts.append("A critical violation is open.")
+    if health.band.value != "healthy":
+        parts.append(f"Your rating is {health.rating}: {health.band.value.replace('_', ' ')}.")
+    return " ".join(parts) or "Your metrics are within their targets."
 
 
 def _appeal_part(data: SellerData, status: str) -> str:
@@ -127,7 +156,7 @@ def appeal_form(seller_id: str, violations: Sequence[Line], policy: Policy) -> s
         f"{e(sentence(v, policy))}</label></li>" for v in violations if v.violation_id)
     answered = (f"<fieldset><legend>Violations you answer</legend><ul class='plain'>{boxes}</ul></fieldset>"
                 if boxes else "")
-    return (f'<details class="appeal" open><summary>Appeal with a plan of action</summary>'
+    return (f'<details class="appeal"><summary>Appeal with a plan of action</summary>'
             f'<form method="post" action="/dashboard/{e(seller_id)}/appeal" class="stack">'
             '<label for="root_cause">What caused the problem (root cause)</label>'
             '<textarea id="root_cause" name="root_cause" required rows="3" maxlength="2000"></textarea>'
@@ -208,14 +237,13 @@ def fix_list(data: SellerData) -> str:
 def _metric_fix(r: RateValue, data: SellerData) -> str:
     points = _impact(r, data)[0]
     need = good_orders_needed(r)
-    unit = "messages answered within 24 hours" if r.name is MetricName.RESPONSE_WITHIN_24H else \
-        "good returns" if r.name is MetricName.RETURN_DISSATISFACTION_RATE else "good orders"
+    unit = GOOD_ITEMS.get(r.name, "good orders")
     if r.status is MetricStatus.WARNING:
         cure = "Still within target, but close to the limit."
     elif need is None:
         cure = "It comes back within target as the items below stop counting."
     else:
-        cure = f"{need} more {unit} without a defect would bring it back within target."
+        cure = f"{need} more {unit} would bring it back within target."
     cost = f" It costs you {points} points now." if points else ""
     state = "Breach" if r.status is MetricStatus.BREACH else "Early warning"
     if r.verdict.low_volume:

@@ -79,7 +79,8 @@ def test_what_to_fix_lists_a_breach_with_its_orders_their_last_day_and_the_good_
     assert 'data-metric="order_defect_rate:merchant:60"' in fixes
     item = data.drill[(keys.ODR_MERCHANT, 60)][0]
     assert item.order_id and item.order_id in fixes
-    assert f"{seller.good_orders_needed(odr)} more good orders" in fixes
+    assert f"{seller.good_orders_needed(odr)} more orders without a defect" in fixes
+    assert "banner restricted" in page
 
 
 def test_an_open_policy_violation_is_on_the_list_and_nothing_is_when_all_is_well() -> None:
@@ -87,6 +88,11 @@ def test_an_open_policy_violation_is_on_the_list_and_nothing_is_when_all_is_well
     assert 'data-policy="listing"' in fixes and "Listing policy violation (high severity)" in fixes
     assert "PV-secret-1" not in fixes
     assert 'data-fix="none"' in seller.render(_data("active", policy_violation=False))
+
+
+def test_an_active_account_with_a_breach_is_not_shown_all_green() -> None:
+    assert "banner active attention" in seller.render(_data("active", defective=3))
+    assert "banner active\"" in seller.render(_data("active", policy_violation=False))
 
 
 def test_good_orders_needed_is_the_fewest_that_bring_a_rate_within_its_target() -> None:
