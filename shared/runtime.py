@@ -106,7 +106,7 @@ class ServiceRuntime:
             retention_seconds=settings.outbox_retention_seconds, max_message_bytes=settings.kafka_max_message_bytes,
         )
         self._tasks = [asyncio.create_task(self._relay.run(), name=f"{spec.name}-outbox-relay")]
-        self._tasks.append(asyncio.create_task(ledger.keep_retention(pool, settings.dead_letter_retention_seconds)))
+        self._tasks.append(asyncio.create_task(ledger.keep_retention(pool, settings.dlq_retention_seconds)))
         self._tasks += [asyncio.create_task(task(self._context)) for task in spec.background]
         self.ready = True
         log.info("service started", extra={"schema": self.schema, "inputs": list(spec.inputs)})

@@ -82,9 +82,6 @@ class Settings(BaseSettings):
     #: The largest record the broker accepts (the producer's max_request_size, the broker's
     #: message.max.bytes): an outbox row over it is set aside, a dead letter over it is cut to a preview.
     kafka_max_message_bytes: int = Field(default=1_048_576, ge=65_536, le=100 * 1_048_576)
-    #: Dead letters' originals (buyer data among them) are deleted from the ledger after this long,
-    #: like the `.dlq` topics' own retention (design.md section 2).
-    dead_letter_retention_seconds: float = Field(default=30 * 86_400.0, gt=0)
 
     data_dir: str = ".sellerflow"
 
@@ -104,6 +101,11 @@ class Settings(BaseSettings):
     def allows_development_secret(self) -> bool:
         """Only the embedded default may sign tokens with DEVELOPMENT_AUTH_SECRET (design.md section 8)."""
         return self.embedded or self.sellerflow_embedded
+
+    @property
+    def dlq_retention_seconds(self) -> float:
+        """The dead-letter ledger keeps originals (buyer data among them) as long as the `.dlq` topics keep theirs."""
+        return self.dlq_retention_days * 86_400.0
 
     def port_for(self, service: str) -> int:
         return self.service_port if self.service_port is not None else DEFAULT_PORTS[service]

@@ -231,7 +231,7 @@ async def test_letters_and_set_aside_rows_past_the_retention_are_erased_with_the
                                " WHERE kafka_offset = 1")
             await conn.execute("UPDATE outbox SET set_aside_at = now() - interval '31 days', set_aside_reason = 'r'"
                                " WHERE id = (SELECT min(id) FROM outbox)")
-        assert await ledger.purge_expired(pool, settings.dead_letter_retention_seconds) == 2
+        assert await ledger.purge_expired(pool, settings.dlq_retention_seconds) == 2
         left = await pool.fetch("SELECT kafka_offset, value FROM dead_letters")
         assert [(row["kafka_offset"], bytes(row["value"])) for row in left] == [(2, b"buyer data")]
         assert await pool.fetchval("SELECT count(*) FROM outbox") == 1
