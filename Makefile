@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install lock demo test lint unit integration faults bench up schemas clean
+.PHONY: install lock demo test lint unit integration faults browser bench up schemas clean
 
 LOCK_RUNTIME := requirements/runtime.txt
 LOCK_DEV     := requirements/dev.txt
@@ -48,8 +48,8 @@ demo: install
 orders-demo: install
 	$(BIN)/sellerflow demo
 
-## Lint, type-check, then every test (unit, integration, end to end) on the embedded default.
-test: install lint
+## Lint, type-check, then every test (unit, integration, end to end, browser) on the embedded default.
+test: install lint browser
 	$(BIN)/pytest -q
 
 lint: install
@@ -59,8 +59,14 @@ lint: install
 unit: install
 	$(BIN)/pytest -q tests/unit
 
-integration: install
-	$(BIN)/pytest -q tests/integration tests/e2e
+integration: install browser
+	$(BIN)/pytest -q tests/integration tests/e2e tests/browser
+
+## Debian's chromium for the console's browser tests, installed when missing (as root; never
+## `playwright install`). Without it, and not root, the browser tests are skipped with a reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || apt-get install -y chromium \
+		|| { apt-get update && apt-get install -y chromium; }
 
 ## Killed services, killed database backends, a restarted broker, a poison message: nothing lost or doubled.
 faults: install

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     service_port_aftersales: Port | None = None
     service_port_metrics: Port | None = None
     service_host: str = "0.0.0.0"
+    #: Where a service reaches the others' HTTP APIs (the metrics service's console reads them):
+    #: JSON, e.g. `{"listing": "http://listing:8001"}`; a service not named is on 127.0.0.1, its default port.
+    service_urls: dict[str, str] = Field(default_factory=dict)
     auth_secret: SecretStr = SecretStr(DEVELOPMENT_AUTH_SECRET)
     #: The secret before the last rotation: still verifies tokens, never signs one.
     auth_secret_previous: SecretStr | None = None
@@ -137,6 +140,12 @@ class Settings(BaseSettings):
         if getattr(self, f"service_port_{service}") is None and self.service_port is not None:
             return "SERVICE_PORT"
         return f"SERVICE_PORT_{service.upper()}"
+
+    def url_for(self, service: str) -> str:
+        """Where another service's HTTP API is: SERVICE_URLS, else 127.0.0.1 on its own port
+        (SERVICE_PORT_<NAME>, else its default; SERVICE_PORT is this process's own port, not theirs)."""
+        own: int | None = getattr(self, f"service_port_{service}")
+        return self.service_urls.get(service, f"http://127.0.0.1:{own or DEFAULT_PORTS[service]}").rstrip("/")
 
     def schema_for(self, service: str) -> str:
         return f"{self.db_schema_prefix}{service}"

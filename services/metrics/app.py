@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.metrics import handlers
+from services.metrics.console import routes as console
 from shared.events import topics
 from shared.runtime import ServiceSpec
 
@@ -15,5 +16,5 @@ SPEC = ServiceSpec(
     inputs=(topics.SELLER_EVENTS, topics.LISTING_EVENTS, topics.ORDER_EVENTS, topics.FULFILLMENT_EVENTS,
             topics.AFTERSALES_EVENTS, topics.CLOCK_EVENTS),
     make_handler=lambda ctx: handlers.events,
-    routers=(handlers.router, handlers.pages),
+    routers=(handlers.router, handlers.pages, console.pages),
 )

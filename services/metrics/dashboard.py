@@ -1,8 +1,9 @@
-"""The seller dashboard: one self-contained HTML page (inline CSS and SVG, nothing from the internet)."""
+"""The dashboard's pieces: the sign-in page, metric titles and help, sparklines, defect tables, sales cards.
+
+The console (services/metrics/console) lays them out; everything is inline HTML and SVG, nothing loaded."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -10,10 +11,8 @@ from functools import cache
 from pathlib import Path
 from string import Template
 
-from services.metrics.domain.health import Line
+from services.metrics.console.html import e
 from services.metrics.domain.scorecard import RateValue, SalesWindow
-from services.metrics.policy import Policy
-from services.metrics.queries import View
 from services.metrics.views import DefectItem
 from shared.events.metrics import MetricName, MetricStatus, TargetKind
 
@@ -55,30 +54,26 @@ def _template(name: str) -> Template:
     return Template((HERE / name).read_text(encoding="utf-8"))
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
 def sign_in_page(next_path: str, error: str = "") -> str:
     """The sign-in form: it posts the token, which becomes a cookie; `next_path` is where it goes then."""
-    return _template("dashboard_token.html").substitute(next=_e(next_path), error=_e(error))
+    return _template("dashboard_token.html").substitute(next=e(next_path), error=e(error))
 
 
 def empty(seller_id: str) -> str:
-    return f"<!doctype html><title>Seller {_e(seller_id)}</title><p>No business time yet: nothing consumed.</p>"
+    return f"<!doctype html><title>Seller {e(seller_id)}</title><p>No business time yet: nothing consumed.</p>"
 
 
-def _pct(value: float | None, digits: int = 2) -> str:
+def pct(value: float | None, digits: int = 2) -> str:
     return "&ndash;" if value is None else f"{value * 100:.{digits}f}%"
 
 
-def _target(r: RateValue) -> str:
+def target_text(r: RateValue) -> str:
     if r.target is None:
         return "&ndash;"
     return f"{'under' if r.kind is TargetKind.AT_MOST else 'at least'} {float(r.target) * 100:g}%"
 
 
-def _chip(r: RateValue) -> str:
+def chip(r: RateValue) -> str:
     chip = f'<span class="chip {r.status.value}">{STATUS_TEXT[r.status]}</span>'
     if r.verdict.low_volume:
         chip += f' <span class="chip low" title="fewer than the minimum items: shown, not enforced">low volume' \
@@ -123,43 +118,22 @@ def sparkline(points: Sequence[tuple[date, int, int]], target: Decimal | None, k
     first, last = (points[0][0], points[-1][0]) if points else ("", "")
     label = f"trend from {first} to {last}"
     return (f'<svg class="spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img"'
-            f' aria-label="{_e(label)}"><rect width="{width}" height="{height}" fill="#f6f8fa" rx="4"/>'
+            f' aria-label="{e(label)}"><rect width="{width}" height="{height}" fill="#f6f8fa" rx="4"/>'
             f"{target_line}{lines}{dots}</svg>")
 
 
-def _defects_table(items: Sequence[DefectItem]) -> str:
+def defects_table(items: Sequence[DefectItem]) -> str:
     if not items:
         return ""
     def why(d: DefectItem) -> str:
-        return _e(", ".join(k.value.replace("_", " ") for k in d.kinds))
+        return e(", ".join(k.value.replace("_", " ") for k in d.kinds))
 
-    rows = "".join(f"<tr><td>{_e(d.order_id or d.item_id)}</td><td>{why(d)}</td>"
+    rows = "".join(f"<tr><td>{e(d.order_id or d.item_id)}</td><td>{why(d)}</td>"
                    f"<td>{d.attributed_on}</td><td>{d.leaves_window_on}</td></tr>" for d in items[:200])
     more = f"<p class='metric-help'>and {len(items) - 200} more</p>" if len(items) > 200 else ""
     return (f"<details><summary>What counts: {len(items)} item{'s' if len(items) != 1 else ''}</summary><table>"
             "<thead><tr><th>Order</th><th>Why</th><th>Counted on</th><th>Stops counting on</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>{more}</details>")
-
-
-def _metric_row(r: RateValue, trend: Sequence[tuple[date, int, int]], items: Sequence[DefectItem]) -> str:
-    channel = f" ({r.channel.value}-fulfilled)" if r.channel and r.name is MetricName.ORDER_DEFECT_RATE else ""
-    value_class = r.status.value
-    return (
-        f'<tr><td><div class="metric-name">{TITLES[r.name]}{channel} &middot; {r.window_days} days</div>'
-        f'<div class="metric-help">{HELP.get(r.name, "")}</div>'
-        f'<div class="metric-help">{r.first_day} to {r.last_day}: {r.numerator} of {r.denominator}</div>'
-        f"{_defects_table(items)}</td>"
-        f'<td class="num"><span class="value {value_class}">{_pct(r.rate)}</span></td>'
-        f"<td>{_target(r)}</td><td>{_chip(r)}</td><td>{sparkline(trend, r.target, r.kind)}</td></tr>"
-    )
-
-
-def _ledger_row(line: Line) -> str:
-    cls = "neg" if line.points < 0 else "pos" if line.points > 0 else ""
-    sign = "+" if line.points > 0 else ""
-    closes = line.closes_on or ("when back within target" if line.metric and line.kind == "violation" else "")
-    return (f'<tr><td class="num"><span class="points {cls}">{sign}{line.points}</span></td><td>{_e(line.reason)}'
-            f"</td><td>{line.opened_on or ''}</td><td>{closes}</td></tr>")
 
 
 def _money(amounts: Mapping[str, Decimal]) -> str:
@@ -173,55 +147,18 @@ def _growth(value: float | None) -> str:
     return f'<span class="growth {cls}">{value * 100:+.1f}%</span> vs the previous period'
 
 
-def _sales_card(w: SalesWindow) -> str:
+def sales_card(w: SalesWindow) -> str:
     growth = w.growth
     growth_text = " &middot; ".join(f"{c}: {_growth(g)}" for c, g in growth.items()) or _growth(None)
     return (f'<div class="card"><div class="label">Last {w.days} days ({w.first_day} to {w.last_day})</div>'
             f'<div class="big">{_money(w.gross)}</div>'
             f'<div>{w.orders} orders &middot; {w.units} units &middot; average order {_money(w.average_order_value)}'
-            f"</div><div>{growth_text}</div></div>")
+            f"</div><div>{growth_text}</div>{_orders_trend(w)}</div>")
 
 
-def render(view: View, trends: Mapping[tuple[str, int], Sequence[tuple[date, int, int]]],
-           drill: Mapping[tuple[str, int], Sequence[DefectItem]], policy: Policy) -> str:
-    card, rated = view.card, view.health
-    metric_rows = "".join(_metric_row(r, trends.get((r.key, r.window_days), []), drill.get((r.key, r.window_days), []))
-                          for r in card.rates)
-    experience = [
-        f'<div class="card"><div class="label">Positive feedback, last {f.window_days} days</div>'
-        f'<div class="big">{_pct(f.rate, 1)}</div><div>{f.numerator} of {f.denominator} ratings were 4 or 5 stars'
-        f"</div></div>" for f in card.feedback]
-    experience.append(
-        f'<div class="card"><div class="label">Average product review, last {policy.review_window} days</div>'
-        f'<div class="big">{"&ndash;" if card.average_review_rating is None else f"{card.average_review_rating:.2f}"}'
-        f" &#9733;</div><div>reviews never count in your metrics</div></div>")
-    minutes = card.average_reply_minutes
-    experience.append(
-        f'<div class="card"><div class="label">Average reply time, last {policy.reply_time_window} days</div>'
-        f'<div class="big">{"&ndash;" if minutes is None else f"{minutes / 60:.1f} h"}</div>'
-        f"<div>to buyer messages</div></div>")
-    history = ""
-    if rated.history:
-        rows = "".join(_ledger_row(line) for line in rated.history)
-        history = ("<details><summary>Closed and resolved violations (no points)</summary><table><thead><tr>"
-                   '<th class="num">Points</th><th>What</th><th>Opened</th><th>Closed</th></tr></thead>'
-                   f"<tbody>{rows}</tbody></table></details>")
-    return _template("dashboard.html").substitute(
-        title="Account health and performance",
-        seller=_e(view.seller_id),
-        as_of=_e(view.now.strftime("%Y-%m-%d %H:%M UTC")),
-        rating=rated.rating,
-        band=_e(rated.band.value.replace("_", " ")),
-        band_class=rated.band.value,
-        start=policy.rating_start,
-        healthy=policy.healthy_from,
-        at_risk=policy.at_risk_from,
-        at_risk_top=policy.healthy_from - 1,
-        ledger_rows="".join(_ledger_row(line) for line in rated.ledger),
-        history=history,
-        min_volume=policy.min_denominator,
-        trend_days=TREND_DAYS,
-        metric_rows=metric_rows,
-        sales_cards="".join(_sales_card(w) for w in card.sales),
-        experience_cards="".join(experience),
-    )
+def _orders_trend(w: SalesWindow) -> str:
+    """This period's orders against the previous equal period's: the direction sales are going."""
+    arrow, word = ("&#9650;", "more orders than") if w.orders > w.previous_orders else \
+        ("&#9660;", "fewer orders than") if w.orders < w.previous_orders else ("&#9654;", "as many orders as")
+    return (f'<div class="trend"><span aria-hidden="true">{arrow}</span> {word} the {w.days} days before '
+            f"({w.previous_orders})</div>")

@@ -5,17 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, HTTPException, Query
 
 from services.metrics import dashboard, queries, repository, service, views
 from services.metrics.http_models import AtRiskOut, DefectsOut, HealthOut, ScorecardOut
 from services.metrics.policy import DEFAULT_POLICY
 from shared.auth import CurrentPrincipal, Principal, require_access, require_operator
-from shared.browser_session import HTML_RESPONSES, BrowserSignIn, page
+from shared.browser_session import BrowserSignIn
 from shared.events.common import BusinessTime, FulfillmentChannel
 from shared.events.metrics import MetricName
-from shared.http_guard import errors, json_errors
+from shared.http_guard import errors
 from shared.runtime import Ctx
 
 events = service.Fold()
@@ -100,29 +99,3 @@ async def defects(
 
 
 pages.include_router(signin.router())
-
-
-@pages.get("/dashboard", response_class=HTMLResponse, summary="The dashboard's sign-in page (HTML)",
-           responses={200: {"content": {"text/html": {}}}})
-async def sign_in_page() -> HTMLResponse:
-    return signin.ask("/dashboard", status_code=200)
-
-
-@pages.get("/dashboard/{seller_id}", response_class=HTMLResponse, summary="The seller's dashboard (HTML)",
-           responses={200: {"content": {"text/html": {}}}, **HTML_RESPONSES, **json_errors(413, 422)})
-async def seller_dashboard(ctx: Ctx, request: Request, seller_id: str, as_of: AsOf = None) -> HTMLResponse:
-    here = signin.page_path(seller_id)
-    principal = signin.principal(request)
-    if principal is None:
-        return signin.ask(here)
-    if not principal.may_access(seller_id):
-        return signin.ask(here, "You are signed in as another seller.", 403)
-    now = await queries.moment(ctx.pool, as_of)
-    if now is None:
-        return page(dashboard.empty(seller_id))
-    view = await queries.view(ctx.pool, seller_id, now, DEFAULT_POLICY, full=True)
-    trends = await queries.trend(ctx.pool, seller_id, now.date(), dashboard.TREND_DAYS, DEFAULT_POLICY)
-    wanted = [(next(r for r in DEFAULT_POLICY.rates if r.key == rate.key), rate.window_days)
-              for rate in view.card.rates if rate.denominator]
-    drill = await queries.drilldowns(ctx.pool, seller_id, wanted, now)
-    return page(dashboard.render(view, trends, drill, DEFAULT_POLICY))

@@ -405,6 +405,12 @@ async def at_risk(db: Db, limit: int) -> list[asyncpg.Record]:
     return rows
 
 
+async def seller_ids(db: Db, limit: int) -> list[str]:
+    """Sellers this service knows, lowest rating first: whose claims the operator's console asks for."""
+    rows = await db.fetch("SELECT seller_id FROM sellers ORDER BY rating NULLS LAST, seller_id LIMIT $1", limit)
+    return [r["seller_id"] for r in rows]
+
+
 # --- drill-down --------------------------------------------------------------------------------------
 
 
