@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from shared.events import Event, new_event
 from shared.events.ingress import CheckoutOrderPlaced
-from shared.settings import Settings
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -45,8 +44,3 @@ def checkout_order(
     return new_event(data, seller_id=seller_id, subject=order_id, time=purchased_at,
                      source="https://storefront.example/checkout")
 
-
-def free_time(settings: Settings) -> Settings:
-    """Settings for tests that play business time forward without ticking the clock first: the door's
-    bound (latest tick + MAX_CLOCK_SKEW) a year wide. The bound itself is tested in test_clock_bounds."""
-    return settings.model_copy(update={"max_clock_skew": timedelta(days=366)})
