@@ -30,6 +30,7 @@ from shared.messaging import ledger
 from shared.messaging.broker import create_topics, make_broker, relay_publisher, subscribe
 from shared.messaging.consumer import BatchHandler, BatchProcessor
 from shared.messaging.outbox import OutboxRelay, unsent_count
+from shared.ops_models import Alive, Progress, Readiness
 from shared.recovery import BrokerGuard
 from shared.settings import Settings
 
@@ -226,12 +227,13 @@ def create_http_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = True) -
     app.state.token_keys = TokenKeys.of(runtime.settings)
     http_validation.install(app)  # 422 without echoing input: a lone surrogate never makes a 500
 
-    @app.get("/healthz", tags=["operations"], summary="The process is alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "alive", "service": spec.name}
+    @app.get("/healthz", tags=["operations"], summary="The process is alive", response_model=Alive)
+    async def healthz() -> Alive:
+        return Alive(status="alive", service=spec.name)
 
     @app.get("/readyz", tags=["operations"],
-             summary="Broker and database reachable, migrations applied, partitions assigned")
+             summary="Broker and database reachable, migrations applied, partitions assigned",
+             response_model=Readiness, responses={503: {"model": Readiness, "description": "Not ready: see `failed`"}})
     async def readyz() -> JSONResponse:
         checks = await runtime.readiness()
         failed = [name for name, passed in checks.items() if passed is not True]
@@ -239,9 +241,10 @@ def create_http_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = True) -
         return JSONResponse({"ready": ok, "service": spec.name, "failed": failed, **checks},
                             status_code=200 if ok else 503)
 
-    @app.get("/ops/progress", tags=["operations"], summary="Consumer lag, batches in flight, unsent outbox rows")
-    async def progress() -> dict[str, Any]:
-        return await runtime.progress()
+    @app.get("/ops/progress", tags=["operations"], summary="Consumer lag, batches in flight, unsent outbox rows",
+             response_model=Progress)
+    async def progress() -> Progress:
+        return Progress.model_validate(await runtime.progress())
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=PlainTextResponse,
              responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}})
