@@ -318,7 +318,10 @@ def token_operator(ttl: TokenLife = "1h") -> None:
 
 
 def _require_secrets(settings: Settings) -> None:
-    """A service refuses to start with a guessable AUTH_SECRET outside the embedded default: one line, no traceback."""
+    """A service refuses to start with a guessable AUTH_SECRET outside the embedded default: one line, no traceback.
+    A half-named deployment (a database without a broker, or the other way round) is named first."""
+    if not settings.embedded:
+        settings.require_infrastructure()  # StartupError: one line
     try:
         require_auth_secrets(settings)
     except InsecureSecret as error:

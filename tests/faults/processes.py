@@ -19,6 +19,8 @@ from shared.auth import operator_token
 from shared.embedded import free_port
 from shared.settings import Settings
 
+#: 32+ random-looking bytes, made for this suite; the services here verify tokens only from the tests.
+FAULT_SUITE_SECRET = "fault-suite-" + "4f1c9e7a2b8d6053e1a7c4b9d2f08e63"
 START_TIMEOUT = 180.0  # imports, migrations and a group join, on a shared 2-core machine
 
 
@@ -36,6 +38,8 @@ def service_env(settings: Settings) -> dict[str, str]:
         "CONSUMER_FETCH_MAX_WAIT_MS": str(settings.consumer_fetch_max_wait_ms),
         "OTEL_TRACE_SAMPLE_RATIO": "0",
         "LOG_LEVEL": "WARNING",
+        # A real secret: outside the embedded default a service refuses to start without one (design.md 8).
+        "AUTH_SECRET": FAULT_SUITE_SECRET,
     }
 
 
@@ -52,7 +56,7 @@ class ServiceProcesses:
         return f"http://127.0.0.1:{self.ports[name]}"
 
     def client(self, name: str) -> httpx.AsyncClient:
-        token = operator_token(self.settings.auth_secret.get_secret_value())
+        token = operator_token(FAULT_SUITE_SECRET)  # the secret the service processes were given
         return httpx.AsyncClient(base_url=self.url(name), headers={"Authorization": f"Bearer {token}"},
                                  timeout=30.0)
 
