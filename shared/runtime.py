@@ -226,6 +226,7 @@ def create_http_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = True) -
     app.state.runtime = runtime
     app.state.token_keys = TokenKeys.of(runtime.settings)
     http_validation.install(app)  # 422 without echoing input: a lone surrogate never makes a 500
+    _answer_503_while_the_database_is_away(app)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive", response_model=Alive)
     async def healthz() -> Alive:
@@ -257,6 +258,20 @@ def create_http_app(runtime: ServiceRuntime, *, manage_lifecycle: bool = True) -
     guard(app)  # 413 and 422 before any route runs: bad input never causes a 500
     _observe_http(app, spec.name)
     return app
+
+
+def _answer_503_while_the_database_is_away(app: FastAPI) -> None:
+    """The database restarting (a crash, a failover) is no server error: 503 and Retry-After, so a caller
+    retries; the pool replaces its broken connections on the next request."""
+
+    async def unavailable(request: Request, error: Exception) -> JSONResponse:
+        log.warning("database unavailable for a request", extra={"error": type(error).__name__})
+        return JSONResponse({"detail": "the database is unavailable for a moment: retry"}, status_code=503,
+                            headers={"Retry-After": "1"})
+
+    for kind in db.TRANSIENT_DB_ERRORS:
+        if issubclass(kind, Exception):
+            app.add_exception_handler(kind, unavailable)
 
 
 def _observe_http(app: FastAPI, service: str) -> None:

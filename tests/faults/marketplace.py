@@ -54,12 +54,12 @@ class Shop:
     @classmethod
     async def open(cls, settings: Settings, listing: httpx.AsyncClient) -> Shop:
         """Register through the listing service's HTTP API (`listing` carries the operator's token)."""
-        registered = await listing.post("/v1/sellers", json=registration())
+        registered = await _post(listing, "/v1/sellers", json=registration())
         assert registered.status_code == 201, registered.text
         seller = registered.json()
         headers = {"Authorization": f"Bearer {seller['token']}"}
-        created = await listing.post(f"/v1/sellers/{seller['seller_id']}/listings", headers=headers,
-                                     json=listing_body(quantity=STOCK))
+        created = await _post(listing, f"/v1/sellers/{seller['seller_id']}/listings", headers=headers,
+                              json=listing_body(quantity=STOCK))
         assert created.status_code == 201, created.text
         return cls(settings, seller["seller_id"], created.json()["listing_id"])
 
@@ -193,3 +193,13 @@ async def keep_sending(shop: Shop, stop: asyncio.Event, *, per_batch: int = 20) 
     while not stop.is_set():
         await shop.send(per_batch, per_batch=per_batch)
         await asyncio.sleep(0.05)
+
+
+async def _post(http: httpx.AsyncClient, path: str, **kwargs: Any) -> httpx.Response:
+    """A POST retried while the service answers 503 (its database restarting after an earlier fault)."""
+    for _ in range(60):
+        response = await http.post(path, **kwargs)
+        if response.status_code != 503:
+            return response
+        await asyncio.sleep(1.0)
+    return response

@@ -82,6 +82,7 @@ async def test_database_backends_killed_mid_commit_lose_and_double_nothing(
     if infra.embedded:  # the server runs on this machine: its backends are our processes to kill
         await crash_a_busy_backend(dsn, fault_settings)
         await eventually(lambda: accepts_connections(dsn), timeout=60, what="PostgreSQL recovered from the crash")
+        await asyncio.to_thread(services.wait_ready, list(services.processes))  # every service ready again
     stop_load.set()
     await load
     await shop.send(50)
