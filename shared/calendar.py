@@ -4,14 +4,6 @@
 country (the `holidays` package's calendar) are not business days, judged on UTC dates, and a
 deadline is the end (24:00 UTC) of a business day, counted as Seller Central counts handling time.
 
-`add_business_days` is the older weekday-time arithmetic, kept for the marketplace warehouse's own
-handling (fulfillment): "N business days after an instant" is the instant at which N x 24 hours of
-weekday time have passed, so the time of day is kept and the result only ever moves forward:
-
-- a Friday 15:00 start plus 1 business day is Monday 15:00;
-- a weekend start counts from Monday 00:00, so Saturday + 1 is Tuesday 00:00 (the end of Monday);
-- a count that uses up Friday exactly ends at Saturday 00:00 (the end of Friday), not Monday.
-
 Pure: no clock, no I/O.
 """
 
@@ -40,31 +32,6 @@ def to_utc(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value.isoformat()}: business time must carry a zone")
     return value.astimezone(UTC)
-
-
-def add_business_days(start: datetime, days: int, weekend_days: frozenset[int] = WEEKEND) -> datetime:
-    """The instant `days` x 24 hours of weekday time after `start` (see the module docstring)."""
-    if days < 0:
-        raise ValueError(f"business days must not be negative, got {days}")
-    check_weekend(weekend_days)
-    at = _skip_weekend(to_utc(start), weekend_days)
-    remaining = timedelta(days=days)
-    while True:
-        day_end = _start_of_day(at) + _DAY
-        if remaining <= day_end - at:
-            return at + remaining
-        remaining -= day_end - at
-        at = _skip_weekend(day_end, weekend_days)
-
-
-def _skip_weekend(at: datetime, weekend_days: frozenset[int]) -> datetime:
-    while at.weekday() in weekend_days:
-        at = _start_of_day(at) + _DAY
-    return at
-
-
-def _start_of_day(at: datetime) -> datetime:
-    return at.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 @functools.lru_cache(maxsize=512)

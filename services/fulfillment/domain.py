@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypedDict
 
 from services.fulfillment.domain_events import (
@@ -27,7 +27,7 @@ from services.fulfillment.tracking import (
     decide_tracking_status,
     marketplace_tracking_number,
 )
-from shared.calendar import WEEKEND, add_business_days
+from shared.calendar import to_utc
 from shared.events.common import Carrier, FulfillmentChannel, ScanStatus
 from shared.events.fulfillment import TrackingVerdict
 
@@ -38,8 +38,8 @@ class ShipmentError(Exception):
 
 @dataclass(frozen=True)
 class FulfillmentPolicy:
-    marketplace_handling_days: int = 1  # warehouse ship time after confirmation, business days (ours)
-    weekend_days: frozenset[int] = WEEKEND
+    #: The warehouse ships this long after confirmation, weekends included (domain.md section 4, ours).
+    marketplace_ship_delay: timedelta = timedelta(days=1)
     tracking: TrackingPolicy = DEFAULT_TRACKING_POLICY
 
 
@@ -129,7 +129,7 @@ class Shipment:
         attempt: int = 0,
         policy: FulfillmentPolicy = DEFAULT_FULFILLMENT_POLICY,
     ) -> tuple[Shipment, list[ShipmentEvent]]:
-        """The platform's warehouse ships: confirmation + the handling business days, on the
+        """The platform's warehouse ships: confirmation + its delay (a day), on the
         marketplace carrier, with a TBA number derived from the order id (`attempt` > 0 derives
         another one, when the first is already some other shipment's)."""
         shipped_at = marketplace_ship_time(confirmed_at, policy)
@@ -209,7 +209,7 @@ class Shipment:
             raise ShipmentError("a shipment before the purchase")
         validated = self.validate_tracking(self.confirmed_at, policy, at_tick=False)  # a bad number: at once
         confirmed = ShipmentConfirmed(
-            **self._ids(self.shipped_at),  # the departure: a business day after confirmation in a warehouse
+            **self._ids(self.shipped_at),  # the departure: a day after confirmation in a warehouse
             carrier=self.carrier,
             tracking_number=self.tracking_number,
             tracking_format_valid=check_tracking_number(self.carrier, self.tracking_number).valid,
@@ -241,4 +241,4 @@ def _checked_lines(lines: Mapping[str, int]) -> dict[str, int]:
 
 def marketplace_ship_time(confirmed_at: datetime, policy: FulfillmentPolicy = DEFAULT_FULFILLMENT_POLICY) -> datetime:
     """When the platform's warehouse ships an order confirmed at `confirmed_at`."""
-    return add_business_days(confirmed_at, policy.marketplace_handling_days, policy.weekend_days)
+    return to_utc(confirmed_at) + policy.marketplace_ship_delay

@@ -78,7 +78,7 @@ def test_lines_are_named_by_sku_or_listing() -> None:
         o.sku_of("L-Z")
 
 
-def test_the_warehouse_ships_a_marketplace_order_one_business_day_after_confirmation() -> None:
+def test_the_warehouse_ships_a_marketplace_order_one_day_after_confirmation() -> None:
     o = order(FulfillmentChannel.MARKETPLACE)
     assert o.marketplace_ship_at() == datetime(2025, 3, 7, 9, 5, tzinfo=UTC)
     assert order().marketplace_ship_at() is None

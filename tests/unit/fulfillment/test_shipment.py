@@ -216,7 +216,7 @@ def test_scans_after_delivery_are_recorded_but_do_not_move_the_delivery() -> Non
     ]
 
 
-def test_the_marketplace_ships_one_business_day_after_confirmation_with_its_own_number() -> None:
+def test_the_marketplace_ships_one_day_after_confirmation_with_its_own_number() -> None:
     friday = datetime(2025, 3, 7, 15, tzinfo=UTC)
     shipment, events = Shipment.ship_from_marketplace(
         id="sh-9",
@@ -228,7 +228,7 @@ def test_the_marketplace_ships_one_business_day_after_confirmation_with_its_own_
         deliver_by=DELIVER_BY,
         purchased_at=PURCHASED,
     )
-    assert shipment.shipped_at == datetime(2025, 3, 10, 15, tzinfo=UTC)  # Monday
+    assert shipment.shipped_at == datetime(2025, 3, 8, 15, tzinfo=UTC)  # Saturday: the warehouse works weekends
     assert shipment.carrier is Carrier.MARKETPLACE and shipment.channel is FulfillmentChannel.MARKETPLACE
     assert shipment.tracking_number == marketplace_tracking_number("o-9")
     assert shipment.tracking_number.startswith("TBA") and len(shipment.tracking_number) == 15
@@ -252,10 +252,12 @@ def test_marketplace_shipping_is_deterministic() -> None:
     assert ship() == ship()
 
 
-def test_the_warehouse_ships_one_business_day_after_confirmation_skipping_the_weekend() -> None:
-    saturday = datetime(2025, 3, 8, 11, tzinfo=UTC)
-    assert marketplace_ship_time(saturday) == datetime(2025, 3, 11, tzinfo=UTC)  # the end of Monday
-    assert marketplace_ship_time(datetime(2025, 3, 7, 0, tzinfo=UTC)) == saturday.replace(hour=0)
+def test_the_warehouse_ships_one_day_after_confirmation_weekends_included() -> None:
+    friday, saturday = datetime(2025, 3, 7, 15, 30, tzinfo=UTC), datetime(2025, 3, 8, 11, tzinfo=UTC)
+    assert marketplace_ship_time(friday) == datetime(2025, 3, 8, 15, 30, tzinfo=UTC)  # "confirmation + 1 day"
+    assert marketplace_ship_time(saturday) == datetime(2025, 3, 9, 11, tzinfo=UTC)
+    two_days = FulfillmentPolicy(marketplace_ship_delay=timedelta(days=2))
+    assert marketplace_ship_time(friday, two_days) == datetime(2025, 3, 9, 15, 30, tzinfo=UTC)
     with pytest.raises(ValueError, match="naive"):
         marketplace_ship_time(datetime(2025, 3, 7))
 

@@ -18,7 +18,7 @@ from services.order.promises import (
     promise,
     ship_by_deadline,
 )
-from shared.calendar import BusinessCalendar, add_business_days, public_holidays
+from shared.calendar import BusinessCalendar, public_holidays
 from shared.events.common import ShippingSpeed
 
 
@@ -134,8 +134,6 @@ def test_an_order_without_lines_has_no_ship_by() -> None:
 
 
 def test_negative_business_days_are_refused() -> None:
-    with pytest.raises(ValueError, match="negative"):
-        add_business_days(at(3), -1)
     with pytest.raises(ValueError, match="negative"):
         BusinessCalendar().business_days_after(date(2026, 3, 3), -1)
 
