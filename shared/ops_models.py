@@ -41,3 +41,5 @@ class Progress(BaseModel):
     consumed: dict[str, int]
     published: dict[str, int]
     outbox_unsent: int
+    #: An outbox relay pass is under way: rows it sent may not be counted in `published` yet.
+    relaying: bool = False

@@ -167,6 +167,13 @@ class ServiceRuntime:
         partitions, and no batch in flight) and nothing staged and unsent in the outbox.
         """
         ctx = self.context
+        processor, relay = self._processor, self._relay
+        # Read in this order, or a batch or a relay pass that ends during the outbox query looks idle:
+        # what was consumed before the query (a batch committed during it is then still missing, or in
+        # flight), what was published after it (a row it saw sent is counted, or its pass still running).
+        consumed = dict(processor.consumed) if processor else {}
+        in_flight = processor.in_flight if processor else 0
+        relaying = relay.passing if relay else False
         lag = 0
         for subscriber in ctx.broker.subscribers:
             consumer = getattr(subscriber, "consumer", None)
@@ -177,19 +184,22 @@ class ServiceRuntime:
                 if highwater is not None:
                     lag += max(highwater - await consumer.position(partition), 0)
         unsent = await unsent_count(ctx.pool)
+        published = dict(relay.published) if relay else {}
+        relaying = relaying or (relay.passing if relay else False)
+        in_flight = max(in_flight, processor.in_flight if processor else 0)
         now = await business_clock.current(ctx.pool)
-        processor = self._processor
         return {
             "service": self.spec.name,
             "business_now": now,
             "consumer_lag": lag,
-            "batches_in_flight": processor.in_flight if processor else 0,
+            "batches_in_flight": in_flight,
             "batches_applied": processor.batches if processor else 0,
             "records_consumed": processor.records if processor else 0,
             "inputs": list(self.spec.inputs),
-            "consumed": dict(processor.consumed) if processor else {},
-            "published": dict(self._relay.published) if self._relay else {},
+            "consumed": consumed,
+            "published": published,
             "outbox_unsent": unsent,
+            "relaying": relaying,
         }
 
     @asynccontextmanager

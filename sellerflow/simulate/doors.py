@@ -114,7 +114,8 @@ class Doors:
         Every record on a topic was published by the simulator or by a service's outbox relay, and
         each counts what it sent; each service counts what it consumed of each input topic. The
         platform is idle when every service has consumed at least what was produced on each of its
-        inputs (more after a redelivery), has no batch in flight, and has nothing unsent in its outbox.
+        inputs (more after a redelivery), has no batch in flight, nothing unsent in its outbox and no relay
+        pass under way (each service reads these in an order that lets nothing slip between them).
 
         A service found settled is not asked again unless more is produced on its inputs: while the
         simulator waits, a service only works on what it consumes, so polling costs the platform
@@ -133,8 +134,8 @@ class Doors:
             behind = {name: {t: produced.get(t, 0) - p["consumed"].get(t, 0) for t in p["inputs"]
                              if p["consumed"].get(t, 0) < produced.get(t, 0)}
                       for name, p in known.items()}
-            busy = {name: (p["batches_in_flight"], p["outbox_unsent"]) for name, p in known.items()
-                    if (p["batches_in_flight"], p["outbox_unsent"]) != (0, 0)}
+            busy = {name: (p["batches_in_flight"], p["outbox_unsent"], p["relaying"]) for name, p in known.items()
+                    if (p["batches_in_flight"], p["outbox_unsent"], p["relaying"]) != (0, 0, False)}
             ask = [name for name in SERVICE_NAMES if name in busy or behind[name]]
             if not ask:
                 return

@@ -225,6 +225,8 @@ class OutboxRelay:
         self.retention_seconds = retention_seconds
         self.max_message_bytes = max_message_bytes
         self.published: dict[str, int] = {}  # logical topic -> records relayed (acknowledged and marked sent)
+        #: A pass is running: rows it marks sent may be committed before they are counted in `published`.
+        self.passing = False
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._lock_base = zlib.crc32((_LOCK_NAMESPACE + schema).encode()) & 0x7FFF_FFFF
@@ -233,6 +235,13 @@ class OutboxRelay:
         """One pass: relay every unsent row of the buckets this replica can lock, and commit what it settled
         (rows acknowledged marked sent, rows refused for good set aside); a transient failure is in the
         outcome, for the caller to back off and retry the rest."""
+        self.passing = True
+        try:
+            return await self._pass()
+        finally:
+            self.passing = False
+
+    async def _pass(self) -> PassOutcome:
         async with self.pool.acquire() as conn, conn.transaction():
             buckets = await conn.fetch(
                 "SELECT b.bucket FROM (SELECT DISTINCT bucket FROM outbox"
@@ -259,8 +268,8 @@ class OutboxRelay:
                     "UPDATE outbox SET set_aside_at = now(), set_aside_reason = $2 WHERE id = $1",
                     [(row["id"], reason) for row, reason in outcome.set_aside],
                 )
-        # Counted right after the commit, with no await in between: /ops/progress never sees a row
-        # both sent and uncounted.
+        # Counted right after the commit, with no await in between. Another connection may see the commit
+        # before this coroutine resumes: /ops/progress reports the pass (`passing`) until it is counted.
         for row in outcome.sent:
             self.published[row["topic"]] = self.published.get(row["topic"], 0) + 1
         telemetry.OUTBOX_PUBLISHED.labels(self.service).inc(len(outcome.sent))

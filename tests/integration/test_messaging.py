@@ -165,3 +165,37 @@ async def test_progress_reports_idle_only_once_every_record_is_applied_and_relay
     )
     assert applied_now == 300
     assert (await probe_service.progress())["batches_applied"] >= 1
+
+
+async def test_progress_never_looks_idle_when_a_batch_ends_while_it_counts_the_outbox(
+    probe_service: ServiceRuntime, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The outbox query takes its snapshot, a batch commits (its dead letter staged after that snapshot),
+    then the report is assembled: it must not say everything consumed, nothing unsent and nothing
+    relayed, the false idle that let the simulator tick before a dead letter or an event was relayed."""
+    import shared.runtime
+
+    settings = probe_service.settings
+    processor = probe_service._processor
+    assert processor is not None
+    real_unsent = shared.runtime.unsent_count
+    before = processor.batches
+
+    async def unsent_then_the_batch_ends(pool: object) -> int:
+        snapshot = await real_unsent(pool)  # type: ignore[arg-type]
+        await eventually(lambda: _after(processor.batches, before), what="the batch applied")
+        return snapshot
+
+    event = checkout_order("S-race", unique("refuse"))
+    await publish_events(settings, topics.INGRESS_ORDERS, [event])
+    monkeypatch.setattr(shared.runtime, "unsent_count", unsent_then_the_batch_ends)
+    report = await probe_service.progress()
+    monkeypatch.undo()
+    everything_consumed = report["consumed"].get(topics.INGRESS_ORDERS, 0) >= 1
+    quiet = (report["batches_in_flight"], report["outbox_unsent"], report.get("relaying", False)) == (0, 0, False)
+    relayed = sum(report["published"].values()) >= 1  # the dead letter
+    assert not (everything_consumed and quiet and not relayed), report
+
+
+async def _after(now: int, before: int) -> bool:
+    return now > before

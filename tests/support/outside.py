@@ -107,6 +107,7 @@ async def wait_drained(http: Mapping[str, httpx.AsyncClient], *, at_least: Mappi
         report = await progress(http)
         counted = all(consumed(report, topic) >= n for topic, n in at_least.items())
         idle = counted and all(s["consumer_lag"] == 0 and s["batches_in_flight"] == 0 and s["outbox_unsent"] == 0
+                               and not s["relaying"]
                                for s in report.values())
         streak = [*streak, looked] if idle else []
         if len(streak) >= 3:
