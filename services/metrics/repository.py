@@ -90,6 +90,14 @@ async def record_ticks(conn: asyncpg.Connection, ticks: Sequence[datetime]) -> d
     return latest
 
 
+async def forget_ticks_before(conn: asyncpg.Connection, cutoff: datetime) -> int:
+    """Drop the ticks before `cutoff`, always keeping the latest: a deadline at or after the cutoff is
+    judged by a tick at or after it, so none of these will judge anything again. How many went."""
+    result: str = await conn.execute(
+        "DELETE FROM clock_ticks WHERE now < $1 AND now < (SELECT max(now) FROM clock_ticks)", cutoff)
+    return int(result.rsplit(" ", 1)[1])
+
+
 async def first_ticks_at_or_after(conn: asyncpg.Connection, deadlines: Sequence[datetime]
                                   ) -> dict[datetime, datetime]:
     """Each deadline -> the first tick at or after it (deadlines no tick has reached yet are left out)."""

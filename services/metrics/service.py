@@ -131,6 +131,9 @@ async def apply_batch(conn: asyncpg.Connection, batch: Sequence[Incoming], *, po
         return
     if before is not None and now.date() > before.date():
         await windows_moved(conn, before, now, policy)
+        # Every deadline of an item some window still holds lies after its attribution day, so no older
+        # tick can judge one: the ticks table stays one longest window long (a tick a minute: ~525k rows).
+        await repository.forget_ticks_before(conn, now - timedelta(days=policy.longest_window + 1))
     sellers = touched | changed | await repository.take_stale(conn, STALE_PER_BATCH)
     if ticks:
         # Enforcement is decided on the business clock's ticks only, for every seller, at the tick's

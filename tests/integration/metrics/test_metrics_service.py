@@ -111,6 +111,11 @@ async def history(metrics: ServiceRuntime) -> History:
     events = list(h.events)
     events += rng.sample(h.events, len(h.events) // 20)  # redelivered: the same event ids again
     await publish_history(metrics, events, rng)
+    # Enforcement is decided at ticks: shuffled, the history's last tick may be applied before events it
+    # follows. One more tick at the final now (the clock does not move) decides on everything, as the
+    # next tick would in production.
+    h.add(topics.CLOCK_EVENTS, ClockTicked(now=END), END, "clock", "clock")
+    await applied(metrics, await publish(metrics.settings, h.events[-1:]))
     return h
 
 
