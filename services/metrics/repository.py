@@ -350,7 +350,8 @@ class Standing:
 
 def _standing(r: asyncpg.Record) -> Standing:
     return Standing(r["seller_id"], SellerStanding(HealthBand(r["band"]), r["rating"], Level(r["level"]),
-                                                   r["decided_at"], r["appeal_accepted_at"]),
+                                                   r["decided_at"], r["appeal_accepted_at"],
+                                                   HealthBand(r["judged_band"])),
                     r["scorecard_digest"], tuple(r["breaches"]))
 
 
@@ -373,14 +374,15 @@ async def save_standings(conn: asyncpg.Connection, rows: Sequence[tuple[Standing
         return
     await conn.execute(
         "UPDATE sellers s SET rating = x.rating, band = x.band, level = x.level, decided_at = x.decided_at,"
-        " scorecard_digest = x.digest, computed_at = x.computed_at, breaches = string_to_array(x.breaches, ',')"
+        " scorecard_digest = x.digest, computed_at = x.computed_at, breaches = string_to_array(x.breaches, ','),"
+        " judged_band = x.judged_band"
         " FROM unnest($1::text[], $2::int[], $3::text[], $4::smallint[], $5::timestamptz[], $6::text[],"
-        " $7::timestamptz[], $8::text[]) AS x(seller_id, rating, band, level, decided_at, digest, computed_at,"
-        " breaches) WHERE s.seller_id = x.seller_id",
+        " $7::timestamptz[], $8::text[], $9::text[]) AS x(seller_id, rating, band, level, decided_at, digest,"
+        " computed_at, breaches, judged_band) WHERE s.seller_id = x.seller_id",
         [r[0].seller_id for r in rows], [r[0].standing.rating for r in rows],
         [r[0].standing.band.value for r in rows], [int(r[0].standing.level) for r in rows],
         [r[0].standing.decided_at for r in rows], [r[0].digest for r in rows], [r[1] for r in rows],
-        [",".join(r[0].breaches) for r in rows],
+        [",".join(r[0].breaches) for r in rows], [r[0].standing.judged_band.value for r in rows],
     )
 
 

@@ -248,7 +248,7 @@ async def refresh(conn: asyncpg.Connection, sellers: Sequence[str], now: datetim
         rated = health(card, found[seller], histories.get(seller, {}), resolved[seller], now, policy)
         digest = views.digest(card, rated)
         decision = enforcement.decide(previous.standing, rated, now, policy) if publish and decide else None
-        standing = enforcement.after(previous.standing, rated, decision, now)
+        standing = enforcement.after(previous.standing, rated, decision, now, at_tick=decide)
         saves.append((Standing(seller, standing, digest, tuple(sorted(breached[seller]))), now))
         if not publish:
             continue

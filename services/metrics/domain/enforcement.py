@@ -54,6 +54,9 @@ class SellerStanding:
     level: Level = Level.NONE
     decided_at: datetime | None = None  # the last enforcement decision
     appeal_accepted_at: datetime | None = None
+    #: The band at the last tick: decisions compare with it, not with `band`, which follows every event
+    #: between ticks (a seller who enters at risk between two ticks is warned at the second).
+    judged_band: HealthBand = HealthBand.HEALTHY
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ def decide(standing: SellerStanding, health: Health, now: datetime, policy: Poli
             return Decision(EnforcementAction.RESTRICT, tuple(f"{name} in breach" for name in restricting))
         return None
     if health.band is HealthBand.AT_RISK:
-        if standing.band is HealthBand.HEALTHY and standing.level < Level.WARNED:
+        if standing.judged_band is HealthBand.HEALTHY and standing.level < Level.WARNED:
             return Decision(EnforcementAction.WARN, (
                 f"account health rating {health.rating} is at risk ({policy.at_risk_from}-{policy.healthy_from - 1})",
             ))
@@ -92,9 +95,13 @@ def decide(standing: SellerStanding, health: Health, now: datetime, policy: Poli
     return None
 
 
-def after(standing: SellerStanding, health: Health, decision: Decision | None, now: datetime) -> SellerStanding:
-    """The standing once a scorecard (and its decision, if any) is taken."""
+def after(standing: SellerStanding, health: Health, decision: Decision | None, now: datetime, *,
+          at_tick: bool = True) -> SellerStanding:
+    """The standing once a scorecard (and its decision, if any) is taken; `at_tick`: on a clock tick, where
+    decisions are taken (the band they compare with moves only then)."""
     standing = replace(standing, band=health.band, rating=health.rating)
+    if at_tick:
+        standing = replace(standing, judged_band=health.band)
     if decision is None:
         return standing
     return replace(standing, level=LEVEL_OF_ACTION[decision.action], decided_at=now)

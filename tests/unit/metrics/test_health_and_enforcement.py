@@ -158,6 +158,21 @@ def test_entering_at_risk_warns_once() -> None:
     assert decide(after(standing, at_risk, decision, NOW), at_risk, NOW, DEFAULT_POLICY) is None
 
 
+def test_a_seller_who_enters_at_risk_between_two_ticks_is_warned_at_the_second() -> None:
+    at_risk = rate_health(violations=[violation("V-1", 3, Severity.HIGH)])
+    healthy = rate_health()
+    at_first_tick = after(SellerStanding(), healthy, None, NOW - DAY)
+    # Events between the ticks refresh the scorecard (no decision there): the band follows them at once.
+    between = after(at_first_tick, at_risk, None, NOW - DAY / 2, at_tick=False)
+    assert between.band is HealthBand.AT_RISK
+    decision = decide(between, at_risk, NOW, DEFAULT_POLICY)
+    assert decision is not None and decision.action is EnforcementAction.WARN
+    # Back to healthy and at risk again between ticks, once warned: no second warning.
+    warned = after(between, at_risk, decision, NOW)
+    assert decide(after(warned, at_risk, None, NOW + DAY / 2, at_tick=False), at_risk, NOW + DAY,
+                  DEFAULT_POLICY) is None
+
+
 def test_an_order_defect_rate_breach_restricts() -> None:
     breach = rate_health(quiet_card(odr_dot_merchant__60=(3, 100)),
                          history={"order_defect_rate_merchant": [Episode("order_defect_rate_merchant", TODAY, None)]})
