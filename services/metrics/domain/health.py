@@ -6,7 +6,7 @@
   a critical violation sets the rating to 0;
 - a policy violation is open for 180 days from its detection; a rate metric in breach is an open
   performance violation from the first day of the breach until the metric is back within target;
-- a violation an accepted appeal resolves is closed, and is no earlier violation to repeat;
+- a violation an accepted appeal resolves is closed; a later one of its category still repeats it;
 - bands: healthy >= 200, at risk 100-199, critical < 100.
 """
 
@@ -181,7 +181,7 @@ def health(
         if c.severity is Severity.CRITICAL:
             critical.append(c.violation_id)
             continue
-        prior = _prior(c, candidates, is_resolved, policy)
+        prior = _prior(c, candidates, policy)
         points = policy.points[c.severity] * (2 if prior else 1)
         reason = f"{_title(c)} since {opened_on.isoformat()}: {c.description}"
         if prior:
@@ -213,14 +213,14 @@ def _is_open(c: _Open, now: datetime, policy: Policy) -> bool:
     return c.closes_on is None
 
 
-def _prior(c: _Open, candidates: Sequence[_Open], is_resolved: Callable[[str], bool], policy: Policy) -> str | None:
-    """The latest earlier violation of the same category opened within the repeat window before this one."""
+def _prior(c: _Open, candidates: Sequence[_Open], policy: Policy) -> str | None:
+    """The latest earlier violation of the same category opened within the repeat window before this one:
+    closed or resolved by an appeal, it was opened all the same (domain.md section 7)."""
     found: str | None = None
     for other in candidates:
         if (other.opened_at, other.violation_id) >= (c.opened_at, c.violation_id):
             break
-        if other.category == c.category and c.opened_at - other.opened_at < policy.repeat_window \
-                and not is_resolved(other.violation_id):
+        if other.category == c.category and c.opened_at - other.opened_at < policy.repeat_window:
             found = other.violation_id
     return found
 

@@ -133,9 +133,19 @@ def test_a_low_volume_rate_over_its_target_opens_no_violation() -> None:
 
 
 def test_an_accepted_appeal_resolves_the_violations_it_names() -> None:
-    result = rate_health(violations=[violation("V-1", 30, Severity.HIGH, resolved_days_ago=2), violation("V-2", 10)])
-    assert result.rating == 196  # V-1 gone, and V-2 no repeat of a resolved violation
+    result = rate_health(violations=[violation("V-1", 30, Severity.HIGH, resolved_days_ago=2),
+                                     violation("V-2", 10, category="messaging")])
+    assert result.rating == 196  # V-1 gone: only V-2's 4 points
     assert [line.kind for line in result.history] == ["resolved"]
+
+
+def test_a_violation_after_a_resolved_one_of_its_category_is_a_repeat() -> None:
+    # domain.md section 7: a repeat is a new violation opened within 180 days after an earlier one of its
+    # category opened; an appeal that resolved the earlier one took its points, not the fact that it opened.
+    result = rate_health(violations=[violation("V-1", 30, Severity.HIGH, resolved_days_ago=2), violation("V-2", 10)])
+    assert [(line.violation_id, line.points, line.repeat_of) for line in result.ledger if line.kind == "violation"] \
+        == [("V-2", -8, "V-1")]
+    assert result.rating == 192
 
 
 def test_breach_days_become_episodes() -> None:
