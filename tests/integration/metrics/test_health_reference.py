@@ -2,7 +2,7 @@
 against `health_reference` (domain.md sections 6 and 7, from the raw events alone), for every seller of the
 generated history, at its end and at the end of every past day (`as_of`), and for two more sellers whose
 histories probe the rules the generated one does not reach: repeats (a third, one after a resolved one, the
-180-day edges), the 180-day life of a policy violation, and the volume bonus."""
+180-day edges), the 180-day life of a policy violation, the volume bonus, and a breach that falls below 25 items."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from shared.events import topics
 from shared.events.clock import ClockTicked
 from shared.events.fulfillment import ShipmentConfirmed
-from shared.events.order import OrderConfirmed, OrderPlaced
+from shared.events.order import OrderCancelled, OrderConfirmed, OrderPlaced
 from shared.runtime import ServiceRuntime
 from tests.integration.metrics import test_metrics_service as service_test
 from tests.integration.metrics.health_reference import Expected, HealthReference
@@ -42,6 +42,7 @@ pytestmark = pytest.mark.integration
 
 POLICY_SELLER = f"P{RUN}"  # policy violations only: repeats, resolutions, the 180-day edges
 VOLUME_SELLER = f"F{RUN}"  # 200 orders shipped in the last 180 days (and one just outside): the volume bonus
+LOW_VOLUME_SELLER = f"Q{RUN}"  # a cancel-rate breach whose window falls below 25 orders while still missing
 
 HOUR = timedelta(hours=1)
 
@@ -62,30 +63,48 @@ def _policy_history(h: History) -> None:
     violation(h, s, f"L1{RUN}", "listing", "high", END - 180 * DAY)
     violation(h, s, f"L2{RUN}", "listing", "low", END - 179 * DAY)
 
+def _order(h: History, seller: str, order_id: str, purchased: datetime, channel: str, *, ship: bool = True) -> None:
+    base = {"order_id": order_id, "purchased_at": purchased, "fulfillment_channel": channel}
+    money = {"amount": Decimal("10.00"), "currency": "USD"}
+    line = {"listing_id": "L-1", "sku": "SKU-1", "quantity": 1, "unit_price": money}
+    ship_by, deliver_by = purchased + 2 * DAY, purchased + 7 * DAY
+    h.add(topics.ORDER_EVENTS, OrderPlaced.model_validate({
+        **base, "buyer_id": "B-1", "lines": [line], "currency": "USD", "total": money,
+        "shipping_speed": "standard", "ship_to_country": "US"}), purchased, seller, order_id)
+    h.add(topics.ORDER_EVENTS, OrderConfirmed.model_validate({
+        **base, "shipping_speed": "standard", "lines": [line], "currency": "USD", "total": money,
+        "ship_by": ship_by, "deliver_by": deliver_by}), purchased, seller, order_id)
+    if not ship:
+        cancelled = purchased + HOUR
+        h.add(topics.ORDER_EVENTS, OrderCancelled.model_validate({
+            **base, "by": "seller", "reason": "r", "before_shipment": True, "cancelled_at": cancelled}),
+            cancelled, seller, order_id)
+        return
+    shipped = purchased + 2 * HOUR  # the same calendar date: on time
+    h.add(topics.FULFILLMENT_EVENTS, ShipmentConfirmed.model_validate({
+        **base, "shipment_id": f"{order_id}-S", "shipped_at": shipped, "ship_by": ship_by,
+        "deliver_by": deliver_by, "carrier": "ups", "tracking_number": "1Z999AA10123456784",
+        "tracking_format_valid": True, "lines": [{"listing_id": "L-1", "sku": "SKU-1", "quantity": 1}]}),
+        shipped, seller, order_id)
+
+
 def _volume_history(h: History) -> None:
-    s = VOLUME_SELLER
     rng = random.Random(17)
     ages = [rng.randrange(1, 178) for _ in range(198)] + [179, 179, 180]  # 200 in the last 180 dates, 1 outside
     for i, age in enumerate(ages):
-        order_id = f"{s}-O{i}"
-        purchased = END - age * DAY - 5 * HOUR
-        channel = "marketplace" if i % 2 else "merchant"
-        base = {"order_id": order_id, "purchased_at": purchased, "fulfillment_channel": channel}
-        money = {"amount": Decimal("10.00"), "currency": "USD"}
-        line = {"listing_id": "L-1", "sku": "SKU-1", "quantity": 1, "unit_price": money}
-        ship_by, deliver_by = purchased + 2 * DAY, purchased + 7 * DAY
-        shipped = purchased + 2 * HOUR  # same calendar date: on time
-        h.add(topics.ORDER_EVENTS, OrderPlaced.model_validate({
-            **base, "buyer_id": "B-1", "lines": [line], "currency": "USD", "total": money,
-            "shipping_speed": "standard", "ship_to_country": "US"}), purchased, s, order_id)
-        h.add(topics.ORDER_EVENTS, OrderConfirmed.model_validate({
-            **base, "shipping_speed": "standard", "lines": [line], "currency": "USD", "total": money,
-            "ship_by": ship_by, "deliver_by": deliver_by}), purchased, s, order_id)
-        h.add(topics.FULFILLMENT_EVENTS, ShipmentConfirmed.model_validate({
-            **base, "shipment_id": f"{order_id}-S", "shipped_at": shipped, "ship_by": ship_by,
-            "deliver_by": deliver_by, "carrier": "ups", "tracking_number": "1Z999AA10123456784",
-            "tracking_format_valid": True, "lines": [{"listing_id": "L-1", "sku": "SKU-1", "quantity": 1}]}),
-            shipped, s, order_id)
+        _order(h, VOLUME_SELLER, f"{VOLUME_SELLER}-O{i}", END - age * DAY - 5 * HOUR,
+               "marketplace" if i % 2 else "merchant")
+
+
+def _low_volume_history(h: History) -> None:
+    # Day d = END - 5 days: 20 merchant orders, one cancelled by the seller; 5 more on d - 3. The 7-day cancel
+    # rate is 1/25 = 4% (missed, >= 2.5%) from d to d + 3, then 1/20 = 5% on d + 4 and d + 5 (still missed, but fewer
+    # than 25 orders: no breach counts, so by the reference's reading the violation closed).
+    d = END - 5 * DAY - 6 * HOUR
+    for i in range(20):
+        _order(h, LOW_VOLUME_SELLER, f"{LOW_VOLUME_SELLER}-O{i}", d, "merchant", ship=i != 0)
+    for i in range(20, 25):
+        _order(h, LOW_VOLUME_SELLER, f"{LOW_VOLUME_SELLER}-O{i}", d - 3 * DAY, "merchant")
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +112,7 @@ async def extra(metrics: ServiceRuntime, history: History) -> History:
     h = History(END)
     _policy_history(h)
     _volume_history(h)
+    _low_volume_history(h)
     await publish_history(metrics, h.events, random.Random(13))
     h.add(topics.CLOCK_EVENTS, ClockTicked(now=END), END, "clock", "clock")  # decide on everything
     await applied(metrics, await publish(metrics.settings, h.events[-1:]))
@@ -194,3 +214,18 @@ async def test_the_volume_bonus_counts_orders_shipped_in_the_last_180_days(
     health, card = await _health(metrics, VOLUME_SELLER), await _card(metrics, VOLUME_SELLER)
     assert card["orders_fulfilled"]["count"] == x.fulfilled
     assert _service_figures(health, card) == _reference_figures(x)
+
+
+async def test_a_breach_that_falls_below_25_items_no_longer_counts(metrics: ServiceRuntime, ref: HealthReference
+                                                                   ) -> None:
+    seller = LOW_VOLUME_SELLER
+    for back in (5, 4, 3, 2, 1, 0):
+        at = END - back * DAY
+        end_of_day = at if back == 0 else datetime.combine(at.date(), datetime.max.time(), tzinfo=END.tzinfo)
+        x = ref.expected(seller, end_of_day)
+        health, card = await _health(metrics, seller, at), await _card(metrics, seller, at)
+        assert _service_figures(health, card) == _reference_figures(x), back
+    x = ref.expected(seller, END)
+    cancel = [v for v in x.violations if v.category == "pre_fulfillment_cancel_rate"]
+    assert [(v.opened.date(), v.is_open) for v in cancel] == [((END - 5 * DAY).date(), False)]
+    assert (x.rating, x.band) == (200, "healthy")
