@@ -100,11 +100,7 @@ async def test_thirty_days_of_a_small_marketplace_end_as_its_sellers_deserve_and
     for seller_id in accepted:
         assert sellers[seller_id].status in ("reinstated", "active"), (seller_id, enforcements[seller_id])
 
-    # The replay: the same seed gives the very same scorecards. Known open defect (issue 14): about one run in
-    # four or five, a reinstated seller ends with one or two orders more or less in one of the two runs (an order
-    # refused in one run and not the other around its appeal); until it is found, a mismatch is reported as an
-    # expected failure naming the sellers, not hidden.
+    # The replay: the same seed gives the very same scorecards, every figure of every seller.
     first, second = _scores(outcome), _scores(again)
-    if first != second:
-        differing = sorted(seller for seller in first if first[seller] != second.get(seller))
-        pytest.xfail(f"replay differs for {differing} (known open defect, issue 14)")
+    differing = sorted(seller for seller in first if first[seller] != second.get(seller))
+    assert not differing, {seller: (first[seller], second.get(seller)) for seller in differing}
