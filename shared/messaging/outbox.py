@@ -235,7 +235,6 @@ class OutboxRelay:
         """One pass: relay every unsent row of the buckets this replica can lock, and commit what it settled
         (rows acknowledged marked sent, rows refused for good set aside); a transient failure is in the
         outcome, for the caller to back off and retry the rest."""
-        self.passing = True
         try:
             return await self._pass()
         finally:
@@ -258,6 +257,7 @@ class OutboxRelay:
                 [b["bucket"] for b in buckets],
                 self.batch_size,
             )
+            self.passing = bool(rows)  # from here until counted; a pass that found nothing changes nothing
             outcome = await self.hand_over(rows)
             if outcome.sent:
                 await conn.execute(
