@@ -168,12 +168,10 @@ class ServiceRuntime:
         """
         ctx = self.context
         processor, relay = self._processor, self._relay
-        # Read in this order, or a batch or a relay pass that ends during the outbox query looks idle:
-        # what was consumed before the query (a batch committed during it is then still missing, or in
-        # flight), what was published after it (a row it saw sent is counted, or its pass still running).
+        # What was consumed is read before the outbox query and the rest after it, or a batch or a relay pass
+        # that ends during the query looks idle: a batch committed meanwhile is then missing from `consumed`
+        # (or still in flight), a row the query saw sent is counted in `published` (or its pass still running).
         consumed = dict(processor.consumed) if processor else {}
-        in_flight = processor.in_flight if processor else 0
-        relaying = relay.passing if relay else False
         lag = 0
         for subscriber in ctx.broker.subscribers:
             consumer = getattr(subscriber, "consumer", None)
@@ -185,8 +183,8 @@ class ServiceRuntime:
                     lag += max(highwater - await consumer.position(partition), 0)
         unsent = await unsent_count(ctx.pool)
         published = dict(relay.published) if relay else {}
-        relaying = relaying or (relay.passing if relay else False)
-        in_flight = max(in_flight, processor.in_flight if processor else 0)
+        relaying = relay.passing if relay else False
+        in_flight = processor.in_flight if processor else 0
         now = await business_clock.current(ctx.pool)
         return {
             "service": self.spec.name,
